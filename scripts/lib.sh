@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Shared settings for the project's shell scripts. Source it; do not run it.
+# Every path is derived from the repository root so that a fresh clone works
+# wherever it is checked out.
+
+STABILITY_OPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export STABILITY_OPS_ROOT
+# Scratch space for the venv's caches, the image rootfs, the lab and reports.
+export STABILITY_OPS_CACHE="${STABILITY_OPS_CACHE:-$STABILITY_OPS_ROOT/.cache}"
+export STABILITY_OPS_VENV="${STABILITY_OPS_VENV:-$STABILITY_OPS_ROOT/.venv}"
+export STABILITY_OPS_IMAGE_REPO="stability-ops-test"
+
+# Keep ansible and molecule away from ~/.ansible: molecule's prerun would
+# otherwise install the collection there.
+export ANSIBLE_HOME="${ANSIBLE_HOME:-$STABILITY_OPS_CACHE/ansible-home}"
+export XDG_CACHE_HOME="${XDG_CACHE_HOME:-$STABILITY_OPS_CACHE/xdg}"
+export ANSIBLE_CONFIG="${ANSIBLE_CONFIG:-$STABILITY_OPS_ROOT/ansible.cfg}"
+export PATH="$STABILITY_OPS_VENV/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# The image tag is a content hash of what goes into the image: the package
+# list and the script that builds it. A change to either rebuilds the image.
+image_tag() {
+    cat "$STABILITY_OPS_ROOT/tests/image/packages.txt" \
+        "$STABILITY_OPS_ROOT/scripts/build_test_image.sh" | sha256sum | cut -c1-12
+}
+image_ref() { printf '%s:%s' "$STABILITY_OPS_IMAGE_REPO" "$(image_tag)"; }
+
+docker_running() { docker info >/dev/null 2>&1; }
+
+# Ansible finds collections only in an ansible_collections/<ns>/<name> tree;
+# link the repository there so playbooks run against the working copy.
+ensure_collection_link() {
+    local dir="$STABILITY_OPS_ROOT/.collections/ansible_collections/stability"
+    mkdir -p "$dir"
+    [[ -L "$dir/ops" ]] || ln -sfn ../../.. "$dir/ops"
+}
+
+# Flags that let systemd run as PID 1 in a container on this kind of host
+# (--privileged fails here: the host lacks CAP_SYS_RESOURCE). No network.
+SYSTEMD_CONTAINER_FLAGS=(
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+    --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw
+    --tmpfs /run --tmpfs /run/lock --network none
+)
+
+# Wait until systemd in container $1 has finished booting.
+wait_for_systemd() {
+    local name="$1" state=""
+    for _ in $(seq 60); do
+        state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
+        [[ "$state" == running || "$state" == degraded ]] && return 0
+        sleep 1
+    done
+    die "systemd in $name did not finish booting (state: ${state:-unknown})"
+}

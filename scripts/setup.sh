@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One idempotent set-up path for a fresh Debian bookworm machine (as root):
+# system packages, the pinned Python virtualenv, a running dockerd with no
+# bridge, and the systemd test image. Every step is skipped when already done.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+APT_PACKAGES=(docker.io debootstrap age ripgrep git)
+
+mkdir -p "$STABILITY_OPS_CACHE" "$ANSIBLE_HOME" "$XDG_CACHE_HOME"
+ensure_collection_link
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    [[ $EUID -eq 0 ]] || die "run as root to install: ${missing[*]}"
+    log "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The venv is rebuilt only when the pinned requirements change.
+req_hash="$(cat "$STABILITY_OPS_ROOT/requirements/dev.txt" \
+    "$STABILITY_OPS_ROOT/requirements/constraints.txt" | sha256sum | cut -c1-16)"
+stamp="$STABILITY_OPS_VENV/.requirements-$req_hash"
+if [[ ! -f "$stamp" ]]; then
+    log "creating the Python virtualenv in $STABILITY_OPS_VENV"
+    [[ -x "$STABILITY_OPS_VENV/bin/python" ]] || python3 -m venv "$STABILITY_OPS_VENV"
+    "$STABILITY_OPS_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+        -r "$STABILITY_OPS_ROOT/requirements/dev.txt" \
+        -c "$STABILITY_OPS_ROOT/requirements/constraints.txt"
+    rm -f "$STABILITY_OPS_VENV"/.requirements-*
+    touch "$stamp"
+fi
+
+if ! docker_running; then
+    log "starting dockerd (no bridge, no iptables)"
+    setsid dockerd --bridge=none --iptables=false \
+        >"$STABILITY_OPS_CACHE/dockerd.log" 2>&1 </dev/null &
+    echo $! >"$STABILITY_OPS_CACHE/dockerd.pid"
+    for _ in $(seq 60); do docker_running && break; sleep 1; done
+    docker_running || { tail -n 20 "$STABILITY_OPS_CACHE/dockerd.log" >&2; die "dockerd did not start"; }
+fi
+
+"$STABILITY_OPS_ROOT/scripts/build_test_image.sh"
+log "set-up complete"

@@ -1,0 +1,35 @@
+"""Shared pytest set-up: make the working copy importable as the collection.
+
+Ansible's collection loader resolves ``ansible_collections.stability.ops`` from
+``.collections/ansible_collections/stability/ops``, a link to the repository
+root, so unit tests import exactly the code that ships.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COLLECTIONS_DIR = REPO_ROOT / ".collections"
+
+
+def _ensure_collection_link() -> None:
+    link = COLLECTIONS_DIR / "ansible_collections" / "stability" / "ops"
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink("../../..", link)
+
+
+_ensure_collection_link()
+if str(COLLECTIONS_DIR) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_DIR))
+
+# ansible-core's collection loader must be installed before importing
+# ansible_collections.* modules that use relative collection imports.
+from ansible.utils.collection_loader._collection_finder import (  # noqa: E402
+    _AnsibleCollectionFinder,
+)
+
+_AnsibleCollectionFinder(paths=[str(COLLECTIONS_DIR)])._install()
