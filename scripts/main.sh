@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The main job: set-up if needed, start the local lab of systemd containers,
+# run the preflight assertions and playbooks/production_deploy.yml against it,
+# and print the Deployment Health Summary.
+#
+#   scripts/main.sh            3 lab hosts (STABILITY_OPS_LAB_HOSTS to change)
+#   scripts/main.sh --check    the same run in check mode (changes nothing)
+#
+# The lab stays up afterwards for inspection; remove it with
+# `scripts/lab.sh down`. Extra arguments go to ansible-playbook.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$STABILITY_OPS_ROOT"
+
+"$STABILITY_OPS_ROOT/scripts/setup.sh"
+ensure_collection_link
+scripts/lab.sh up "${STABILITY_OPS_LAB_HOSTS:-3}"
+inventory="$(scripts/lab.sh inventory)"
+
+reports="$STABILITY_OPS_CACHE/reports"
+mkdir -p "$reports"
+log_file="$reports/production_deploy.log"
+log "running playbooks/production_deploy.yml against the lab (log: $log_file)"
+set +e
+ansible-playbook -i "$inventory" playbooks/production_deploy.yml "$@" 2>&1 | tee "$log_file"
+rc=${PIPESTATUS[0]}
+set -e
+
+log "deploy log: $log_file"
+log "lab inventory: $inventory (remove the lab with: scripts/lab.sh down)"
+exit "$rc"

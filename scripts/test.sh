@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: set-up if needed, lint, pytest
+# (unit + integration on real sops/age/vault/docker), the molecule idempotence
+# gate for every role scenario, and the offline sanity/release checks.
+#
+#   scripts/test.sh              everything
+#   STABILITY_OPS_STAGES="lint pytest" scripts/test.sh    only some stages
+#
+# Exit status: 0 when every stage passed, 1 otherwise. Containers started by
+# the run are removed on exit, also on failure or Ctrl-C.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$STABILITY_OPS_ROOT"
+
+STAGES="${STABILITY_OPS_STAGES:-lint pytest molecule sanity}"
+declare -A RESULT=() DURATION=()
+
+cleanup_containers() {
+    local scenario names
+    # Only containers this repository's tests create: labs carry a label,
+    # molecule platforms are named molecule-<scenario>.
+    names="$(docker ps -aq --filter label=stability-ops.lab 2>/dev/null)"
+    for scenario in extensions/molecule/*/molecule.yml tests/fixtures/*/molecule/*/molecule.yml; do
+        [[ -f "$scenario" ]] || continue
+        scenario="$(basename "$(dirname "$scenario")")"
+        names+=" $(docker ps -aq --filter "name=^molecule-$scenario\$" 2>/dev/null)"
+    done
+    # shellcheck disable=SC2086
+    [[ -z "${names// /}" ]] || docker rm -f $names >/dev/null 2>&1 || true
+}
+
+stage_lint() {
+    yamllint --strict . &&
+        ansible-lint &&
+        ruff check . &&
+        python scripts/role_vars_table.py --check roles/*/
+}
+
+stage_pytest() {
+    local rc
+    python -m pytest tests/ -n 2 --dist loadgroup -p no:cacheprovider
+    rc=$?
+    # pytest exits 5 when it collected no test: that is a failure here, a
+    # suite that silently runs nothing must not pass.
+    ((rc == 5)) && echo "pytest collected no tests" >&2
+    return "$rc"
+}
+
+stage_molecule() {
+    if [[ -x scripts/verify_idempotence.sh ]]; then
+        scripts/verify_idempotence.sh --jobs 2
+    else
+        local scenario rc=0
+        for scenario in extensions/molecule/*/molecule.yml; do
+            molecule test -s "$(basename "$(dirname "$scenario")")" || rc=1
+        done
+        return "$rc"
+    fi
+}
+
+stage_sanity() {
+    if [[ -x scripts/sanity.sh ]]; then scripts/sanity.sh; else echo "no sanity script yet"; fi
+}
+
+trap cleanup_containers EXIT
+trap 'exit 130' INT TERM
+
+"$STABILITY_OPS_ROOT/scripts/setup.sh" || die "set-up failed"
+ensure_collection_link
+
+for stage in $STAGES; do
+    declare -F "stage_$stage" >/dev/null || die "unknown stage '$stage'"
+    log "stage: $stage"
+    start=$SECONDS
+    if "stage_$stage"; then RESULT[$stage]=passed; else RESULT[$stage]=FAILED; fi
+    DURATION[$stage]=$((SECONDS - start))
+done
+
+failed=0
+log "summary"
+for stage in $STAGES; do
+    printf '  %-10s %-7s %5ss\n' "$stage" "${RESULT[$stage]}" "${DURATION[$stage]}"
+    [[ "${RESULT[$stage]}" == passed ]] || failed=$((failed + 1))
+done
+total=$(wc -w <<<"$STAGES")
+echo "test.sh result: $((total - failed)) of $total stages green"
+((failed == 0))
