@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Make the lab's secrets real, idempotently:
+#   1. an age key outside the repository (generated at first run, mode 0600):
+#      ${STABILITY_OPS_LAB_KEY_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/stability-ops/lab}/age-key.txt
+#   2. inventories/lab/.sops.yaml from sops.yaml.template with that recipient
+#   3. inventories/lab/group_vars/all/secrets.sops.yml, SOPS-encrypted, with the
+#      keys of inventories/lab/required_secrets.yml (scripts/add_placeholders.py)
+# then check them with the secrets preflight rules.
+#
+# Prints the environment the playbooks need on stdout, so that
+#   eval "$(scripts/lab_secrets.sh)"
+# exports SOPS_AGE_KEY_FILE. Logs go to stderr. The generated files are
+# git-ignored; the key never enters the repository.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+INVENTORY_DIR="$STABILITY_OPS_ROOT/inventories/lab"
+KEY_DIR="${STABILITY_OPS_LAB_KEY_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/stability-ops/lab}"
+KEY_FILE="$KEY_DIR/age-key.txt"
+SOPS_CONFIG="$INVENTORY_DIR/.sops.yaml"
+SECRETS_FILE="$INVENTORY_DIR/group_vars/all/secrets.sops.yml"
+
+command -v age-keygen >/dev/null || die "age-keygen is missing: run scripts/setup.sh"
+command -v sops >/dev/null || die "sops is missing: run scripts/setup.sh"
+case "$(realpath -m "$KEY_DIR")/" in
+    "$STABILITY_OPS_ROOT"/*) die "the age key directory must be outside the repository: $KEY_DIR" ;;
+esac
+
+umask 077
+mkdir -p "$KEY_DIR"
+chmod 0700 "$KEY_DIR"
+if [[ ! -s "$KEY_FILE" ]]; then
+    log "generating the lab age key in $KEY_DIR"
+    age-keygen -o "$KEY_FILE" 2>/dev/null
+fi
+chmod 0600 "$KEY_FILE"
+RECIPIENT="$(age-keygen -y "$KEY_FILE")"
+export SOPS_AGE_KEY_FILE="$KEY_FILE"
+
+wanted="$(sed "s/@AGE_RECIPIENTS@/$RECIPIENT/g" "$INVENTORY_DIR/sops.yaml.template")"
+if [[ ! -f "$SOPS_CONFIG" ]] || [[ "$(cat "$SOPS_CONFIG")" != "$wanted" ]]; then
+    log "writing $SOPS_CONFIG"
+    printf '%s\n' "$wanted" >"$SOPS_CONFIG"
+    chmod 0644 "$SOPS_CONFIG"
+fi
+
+# A lab secrets file from an older key cannot be read any more: it only holds
+# generated lab values, so start it again rather than fail.
+if [[ -f "$SECRETS_FILE" ]] && ! sops --config "$SOPS_CONFIG" --decrypt "$SECRETS_FILE" >/dev/null 2>&1; then
+    log "the lab secrets file does not decrypt with the lab key: regenerating it"
+    rm -f "$SECRETS_FILE"
+fi
+python3 "$STABILITY_OPS_ROOT/scripts/add_placeholders.py" --spec "$INVENTORY_DIR/required_secrets.yml" \
+    --sops-config "$SOPS_CONFIG" --age-key-file "$KEY_FILE" >&2
+chmod 0644 "$SECRETS_FILE"
+
+python3 - "$INVENTORY_DIR" "$KEY_FILE" >&2 <<'PY'
+import sys
+from pathlib import Path
+
+root = Path(sys.argv[1]).resolve().parents[1]
+sys.path.insert(0, str(root / ".collections"))
+from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight as sp
+
+inventory = sys.argv[1]
+report = sp.run(sp.Options(paths=sp.default_paths([inventory]), explicit_paths=False, base_dir=str(root),
+                           tree_roots=[str(root), inventory], repository_root=str(root), decrypt=True,
+                           age_key_file=sys.argv[2]))
+print(report["msg"])
+sys.exit(1 if report["failed"] else 0)
+PY
+
+echo "export SOPS_AGE_KEY_FILE=$(printf '%q' "$KEY_FILE")"
