@@ -173,7 +173,8 @@ def unencrypted_values(data: dict, metadata: dict, is_secret_key) -> list[Violat
                 key_s = str(key)
                 child = f"{path}.{key_s}" if path else key_s
                 child_skip = skip or excluded(key_s)
-                if child_skip and is_secret_key(key_s) and _has_content(value):
+                bare = key_s[: -len(suffix)] if suffix and key_s.endswith(suffix) else key_s
+                if child_skip and is_secret_key(bare.rstrip("_-.")) and _has_content(value):
                     found.append(Violation("sops-secret-unencrypted",
                                            f"secret-looking key '{child}' is excluded from encryption"))
                 walk(value, child, child_skip)

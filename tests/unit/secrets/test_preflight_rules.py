@@ -1,0 +1,101 @@
+"""Good inputs pass (so the corpus cannot pass by failing everything), and the
+small rules behave as documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import secrets_testlib as lib
+from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight as sp
+from ansible_collections.stability.ops.plugins.plugin_utils import sops_files, vault_files
+from secrets_testlib import GV, inline_vault, write
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [("db_password", True), ("apiToken", True), ("aws_secret_access_key", True), ("private_key", True),
+     ("password", True), ("backup_passphrase", True), ("password_min_length", False), ("token_ttl", False),
+     ("ssh_authorized_key", False), ("public_key", False), ("tls_key_path", False),
+     ("ssh_host_key_algorithms", False), ("region", False)],
+)
+def test_secret_key_names(name, secret):
+    assert sp.is_secret_key(name) is secret
+
+
+def test_secret_key_overrides():
+    assert sp.is_secret_key("core_ssh_host_key", ignore=__import__("re").compile("^core_ssh_host_key$")) is False
+    assert sp.is_secret_key("license_blob", extra=__import__("re").compile("license")) is True
+
+
+GOOD_PLAIN = """\
+---
+region: eu-west
+password_min_length: 14
+ssh_authorized_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB example
+db_password: "{{ vault_db_password }}"
+empty_token: ""
+use_password: true
+"""
+
+
+def test_good_files_pass_with_decryption(material, tmp_path):
+    root = tmp_path
+    (root / ".sops.yaml").write_text(lib.sops_config_text(material.key.public))
+    write(root, GV / "main.yml", GOOD_PLAIN)
+    write(root, GV / "inline.yml", inline_vault(material.vault12))
+    write(root, GV / "vault.yml", material.vault12)
+    write(root, GV / "legacy.yml", material.vault11)
+    write(root, GV / "secrets.sops.yml", material.sops_text)
+    write(root, GV / "comments-only.yml", "# nothing yet\n")
+    write(root, GV / "README.md", f"password: {lib.SECRET}\n")  # not a vars file: ignored like Ansible does
+    opts = sp.Options(paths=["inv/group_vars"], base_dir=str(root), tree_roots=[str(root)],
+                      repository_root=str(root), decrypt=True, vault_secrets=material.vault_secrets,
+                      age_key_file=str(material.key.path), sops_binary=lib.SOPS)
+    result = sp.run(opts)
+    assert result["failed"] is False, result["msg"]
+    kinds = {Path(f["path"]).name: f["kind"] for f in result["files"]}
+    assert kinds == {"main.yml": "plain", "inline.yml": "plain", "vault.yml": "vault", "legacy.yml": "vault",
+                     "secrets.sops.yml": "sops", "comments-only.yml": "plain"}
+    assert all(f["decrypted"] for f in result["files"] if f["kind"] in ("vault", "sops"))
+    assert result["summary"]["checked"] == 6
+
+
+def test_all_offending_files_are_listed_in_one_message(material, tmp_path):
+    write(tmp_path, GV / "a.yml", f"db_password: {lib.SECRET}\n")
+    write(tmp_path, GV / "b.yml", "")
+    write(tmp_path, "inv/secrets.yml", "x: 1\n")
+    result = sp.run(sp.Options(paths=["inv/group_vars", "inv/secrets*.yml"], base_dir=str(tmp_path),
+                               tree_roots=[str(tmp_path)], repository_root=str(tmp_path)))
+    assert result["summary"]["offending"] == 3
+    for expected in ("inv/group_vars/all/a.yml: [plaintext-secret]", "inv/group_vars/all/b.yml: [empty-file]",
+                     "inv/secrets.yml: [secrets-file-not-encrypted]"):
+        assert expected in result["msg"]
+    assert lib.SECRET not in json.dumps(result)
+
+
+def test_default_paths_skip_missing_ones(tmp_path):
+    paths = sp.default_paths([str(tmp_path)])
+    result = sp.run(sp.Options(paths=paths, explicit_paths=False, tree_roots=[str(tmp_path)]))
+    assert result["failed"] is False and result["summary"]["checked"] == 0
+
+
+def test_inventory_dirs_from_sources(tmp_path):
+    (tmp_path / "hosts.yml").write_text("all: {}\n")
+    assert sp.inventory_dirs_from_sources([str(tmp_path / "hosts.yml"), str(tmp_path), "nope,"]) == [str(tmp_path)]
+
+
+def test_vault_envelope_fields(material):
+    assert vault_files.parse_envelope(material.vault12) == vault_files.VaultEnvelope("1.2", "AES256", "lab")
+    assert vault_files.parse_envelope(material.vault11).vault_id is None
+    assert vault_files.decrypt(material.vault12, material.vault_secrets).startswith(b"db_password:")
+
+
+def test_creation_rule_match_is_relative_to_config(tmp_path):
+    config = tmp_path / ".sops.yaml"
+    config.write_text("creation_rules:\n  - path_regex: ^prod/.*\n    age: [a, b]\n  - age: c\n")
+    rules = sops_files.load_rules(config)
+    assert sops_files.match_rule(config, rules, tmp_path / "prod" / "x.sops.yml").age == ["a", "b"]
+    assert sops_files.match_rule(config, rules, tmp_path / "lab" / "prod" / "x.sops.yml").age == ["c"]
+    assert sops_files.find_config(tmp_path / "prod" / "deep") == config.resolve()
