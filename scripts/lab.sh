@@ -6,9 +6,10 @@
 #   scripts/lab.sh inventory   print the inventory path
 #
 # Environment: STABILITY_OPS_LAB_NAME (container name prefix, default
-# "stability-lab") and STABILITY_OPS_LAB_INVENTORY (default
-# inventories/lab/hosts.yml, next to the lab's committed group_vars) let
-# several labs coexist, e.g. for benchmarks.
+# "stability-lab") lets several labs coexist, e.g. for tests and benchmarks.
+# The inventory goes next to the lab's committed group_vars:
+# inventories/lab/hosts.yml for the default lab, hosts-<name>.yml for others
+# (STABILITY_OPS_LAB_INVENTORY overrides the path).
 # Hosts: about a third are "db", the rest "web"; all are in "production".
 # Containers have no network; Ansible reaches them with the docker connection.
 set -euo pipefail
@@ -16,7 +17,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 LAB_NAME="${STABILITY_OPS_LAB_NAME:-stability-lab}"
-INVENTORY="${STABILITY_OPS_LAB_INVENTORY:-$STABILITY_OPS_ROOT/inventories/lab/hosts.yml}"
+if [[ "$LAB_NAME" == stability-lab ]]; then
+    default_inventory="$STABILITY_OPS_ROOT/inventories/lab/hosts.yml"
+else
+    default_inventory="$STABILITY_OPS_ROOT/inventories/lab/hosts-$LAB_NAME.yml"
+fi
+INVENTORY="${STABILITY_OPS_LAB_INVENTORY:-$default_inventory}"
 
 lab_containers() {
     docker ps -a --filter "label=stability-ops.lab=$LAB_NAME" --format '{{.Names}}'

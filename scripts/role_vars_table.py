@@ -82,7 +82,7 @@ def main() -> int:
         elif expected is None or expected != readme:
             stale.append(str(readme_path))
     for path in stale:
-        print(f"{path}: variables table missing or out of date; run scripts/role_vars_table.py --write", file=sys.stderr)
+        print(f"{path}: variables table missing or stale; run scripts/role_vars_table.py --write", file=sys.stderr)
     return 1 if stale else 0
 
 
