@@ -223,13 +223,15 @@ class SopsRunner:
             env["SOPS_AGE_KEY_FILE"] = str(self.age_key_file)
         return env
 
-    def _run(self, args: list[str], stdin: bytes | None = None, cwd: str | None = None) -> bytes:
+    def _run(self, args: list[str], stdin: bytes | None = None, for_path: str | Path | None = None) -> bytes:
         cmd = [self.binary]
-        if self.config:
-            cmd += ["--config", self.config]
+        # sops looks for .sops.yaml from its working directory; look from the file instead.
+        config = self.config or (find_config(Path(for_path)) if for_path else None)
+        if config:
+            cmd += ["--config", str(config)]
         try:
             proc = subprocess.run(cmd + args, input=stdin, capture_output=True, env=self._env(),
-                                  timeout=self.timeout, check=False, cwd=cwd)
+                                  timeout=self.timeout, check=False)
         except FileNotFoundError:
             raise SopsError(f"sops binary not found: {self.binary}") from None
         except subprocess.TimeoutExpired:
@@ -252,13 +254,13 @@ class SopsRunner:
     def encrypt(self, plaintext: bytes, target: str | Path, input_type: str = "yaml") -> bytes:
         """Encrypt plaintext from stdin for ``target``'s creation rule; returns the ciphertext."""
         return self._run(["--encrypt", "--input-type", input_type, "--output-type", input_type,
-                          "--filename-override", str(target), "/dev/stdin"], stdin=plaintext)
+                          "--filename-override", str(target), "/dev/stdin"], stdin=plaintext, for_path=target)
 
     def updatekeys(self, path: str | Path) -> None:
-        self._run(["updatekeys", "--yes", str(path)])
+        self._run(["updatekeys", "--yes", str(path)], for_path=path)
 
     def rotate(self, path: str | Path) -> None:
-        self._run(["rotate", "--in-place", str(path)])
+        self._run(["rotate", "--in-place", str(path)], for_path=path)
 
 
 def _last_error(stderr: bytes) -> str:
