@@ -1,0 +1,348 @@
+"""Run the rule table over a repository and collect findings.
+
+The file list is ``git ls-files -co --exclude-standard`` (tracked files plus
+untracked files that are not ignored), or ``rg --files`` outside a git
+checkout; ``.venv/``, ``.cache/``, ``.collections/`` and ``.git/`` are never
+scanned. Every content rule runs as one ripgrep process over the files in its
+scope. Python only selects files, applies ignores and formats the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from style_guide.rules import RULES, RULES_BY_ID, UNIGNORABLE, Matcher
+
+NEVER_SCANNED = (".git/", ".venv/", ".cache/", ".collections/")
+STYLEIGNORE = ".styleignore"
+
+# Top-level names of the collection layout (directories end with "/").
+ALLOWED_TOP_LEVEL = frozenset(
+    {
+        "galaxy.yml",
+        "README.md",
+        "tox.ini",
+        "pyproject.toml",
+        "ansible.cfg",
+        "execution-environment.yml",
+        "LICENSE",
+        "COPYING",
+        "CHANGELOG.md",
+        "CHANGELOG.rst",
+        "CONTRIBUTING.md",
+        "SECURITY.md",
+        "meta/",
+        "plugins/",
+        "roles/",
+        "playbooks/",
+        "tests/",
+        "docs/",
+        "changelogs/",
+        "extensions/",
+        "scripts/",
+        "inventories/",
+        "bench/",
+        "requirements/",
+        ".ci/",
+        ".github/",
+        ".config/",
+    }
+)
+ALLOWED_EMPTY = frozenset({"__init__.py", "py.typed", ".gitkeep", ".keep"})
+GARBAGE_NAME = re.compile(
+    r"(?:\.orig|\.rej|\.swp|\.swo|\.bak|\.tmp|\.retry|~)$|^(?:\.DS_Store|Thumbs\.db|nohup\.out|core)$|^[=\-]"
+)
+IGNORE_COMMENT = re.compile(r"style-ignore:[ \t]*([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)")
+# Files whose comments may carry per-line ignores.
+COMMENT_SUFFIXES = (".yml", ".yaml", ".j2", ".py", ".sh", ".cfg", ".ini", ".toml")
+
+
+class ConfigError(Exception):
+    """A broken invocation or configuration: exit status 2."""
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    rule: str
+    detail: str = ""
+
+    def render(self) -> str:
+        rule = RULES_BY_ID[self.rule]
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.path}:{self.line} {self.rule} {rule.message}{detail} (fix: {rule.fix})"
+
+
+def glob_to_regex(glob: str) -> re.Pattern[str]:
+    """gitignore-like glob over repository-relative POSIX paths.
+
+    ``*`` and ``?`` stay inside one path segment, ``**`` spans segments, a
+    trailing ``/`` matches everything below a directory and a pattern without
+    ``/`` matches a file name in any directory.
+    """
+    pattern = glob.strip()
+    if pattern.endswith("/"):
+        pattern += "**"
+    if "/" not in pattern:
+        pattern = "**/" + pattern
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(path: str, globs: tuple[str, ...] | list[str]) -> bool:
+    return any(glob_to_regex(glob).match(path) for glob in globs)
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{cmd[0]} not found: install it (Debian package ripgrep / git)") from exc
+
+
+def list_files(root: Path) -> list[str]:
+    """Repository-relative paths of every file to check, sorted."""
+    inside = run(["git", "rev-parse", "--is-inside-work-tree"], root)
+    if inside.returncode == 0 and inside.stdout.strip() == "true":
+        proc = run(["git", "-c", "core.quotePath=false", "ls-files", "-z", "-co", "--exclude-standard"], root)
+        if proc.returncode != 0:
+            raise ConfigError(f"git ls-files failed: {proc.stderr.strip()}")
+    else:
+        proc = run(["rg", "--files", "--hidden", "--no-require-git", "--null", "--glob", "!.git/"], root)
+        if proc.returncode not in (0, 1):
+            raise ConfigError(f"rg --files failed: {proc.stderr.strip()}")
+    paths = {p for p in proc.stdout.split("\0") if p}
+    return sorted(
+        p for p in paths if not p.startswith(NEVER_SCANNED) and ((root / p).is_symlink() or (root / p).exists())
+    )
+
+
+@dataclass(frozen=True)
+class IgnoreEntry:
+    glob: str
+    rules: frozenset[str]  # empty: every rule
+    line: int
+
+
+def read_styleignore(root: Path) -> tuple[list[IgnoreEntry], list[Finding]]:
+    """Parse ``.styleignore``: ``GLOB [RULE-ID ...]`` per line, ``#`` comments."""
+    path = root / STYLEIGNORE
+    entries: list[IgnoreEntry] = []
+    findings: list[Finding] = []
+    if not path.is_file():
+        return entries, findings
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not text:
+            continue
+        glob, *ids = text.split()
+        ids = [i for chunk in ids for i in chunk.split(",") if i]
+        for rule_id in ids:
+            if rule_id not in RULES_BY_ID or rule_id in UNIGNORABLE:
+                findings.append(Finding(STYLEIGNORE, number, "unknown-rule-id", rule_id))
+        entries.append(IgnoreEntry(glob, frozenset(ids), number))
+    return entries, findings
+
+
+def ignoring_entry(path: str, rule: str, entries: list[IgnoreEntry]) -> IgnoreEntry | None:
+    """The first ``.styleignore`` entry that ignores ``rule`` for ``path``."""
+    for entry in entries:
+        if (not entry.rules or rule in entry.rules) and glob_to_regex(entry.glob).match(path):
+            return entry
+    return None
+
+
+def comment_start(line: str) -> int:
+    """Index where a comment starts on ``line`` (outside quotes), or -1."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t{"):
+            return index - 1 if index and line[index - 1] == "{" else index
+    return -1
+
+
+def inline_ignores(root: Path, files: list[str]) -> tuple[dict[tuple[str, int], set[str]], list[Finding]]:
+    """Per-line ``style-ignore: ID[, ID]`` comments, found by ripgrep.
+
+    A comment covers its own line and, when it is alone on its line, the next one.
+    Returns ``{(path, line): ids}`` for every covered line, plus findings for
+    unknown ids. Keys ``(path, -line)`` remember where each comment stands.
+    """
+    candidates = [f for f in files if f.endswith(COMMENT_SUFFIXES)]
+    covered: dict[tuple[str, int], set[str]] = {}
+    findings: list[Finding] = []
+    for path, number, text in rg_lines(root, r"style-ignore:", candidates):
+        start = comment_start(text)
+        match = IGNORE_COMMENT.search(text, start) if start >= 0 else None
+        if not match:
+            continue
+        ids = {i.strip() for i in match.group(1).split(",")}
+        for rule_id in sorted(ids):
+            if rule_id not in RULES_BY_ID or rule_id in UNIGNORABLE:
+                findings.append(Finding(path, number, "unknown-rule-id", rule_id))
+        covered.setdefault((path, -number), set()).update(ids)
+        covered.setdefault((path, number), set()).update(ids)
+        if not text[:start].strip():
+            covered.setdefault((path, number + 1), set()).update(ids)
+    return covered, findings
+
+
+def rg_lines(root: Path, pattern: str, files: list[str]) -> list[tuple[str, int, str]]:
+    """(path, line, text) of every line where ``pattern`` matches."""
+    hits: list[tuple[str, int, str]] = []
+    for event in rg_json(root, ["-e", pattern], files):
+        data = event["data"]
+        hits.append((data["path"]["text"], data["line_number"], data["lines"].get("text", "")))
+    return hits
+
+
+def rg_json(root: Path, args: list[str], files: list[str]) -> list[dict]:
+    if not files:
+        return []
+    proc = run(["rg", "--no-config", "--json", "--no-ignore", "--hidden", *args, "--", *files], root)
+    if proc.returncode not in (0, 1):
+        raise ConfigError(f"rg failed ({' '.join(args[:2])}...): {proc.stderr.strip()}")
+    events = (json.loads(line) for line in proc.stdout.splitlines())
+    return [e for e in events if e["type"] == "match"]
+
+
+def run_matcher(root: Path, rule_id: str, matcher: Matcher, files: list[str]) -> list[Finding]:
+    scoped = [f for f in files if matches_any(f, matcher.include) and not matches_any(f, matcher.exclude)]
+    if not scoped:
+        return []
+    base = ["-U", "-P", "--no-config", "--no-ignore", "--hidden"]
+    if matcher.files_without_match:
+        proc = run(["rg", *base, "--files-without-match", "--null", "-e", matcher.pattern, "--", *scoped], root)
+        if proc.returncode not in (0, 1):
+            raise ConfigError(f"rg failed for rule {rule_id}: {proc.stderr.strip()}")
+        return [Finding(p, 1, rule_id) for p in proc.stdout.split("\0") if p]
+    findings = []
+    for event in rg_json(root, ["-U", "-P", "-e", matcher.pattern], scoped):
+        data = event["data"]
+        text = data["lines"].get("text", "").split("\n", 1)[0]
+        findings.append(Finding(data["path"]["text"], data["line_number"], rule_id, detail_for(rule_id, text)))
+    return findings
+
+
+def detail_for(rule_id: str, text: str) -> str:
+    """A short, secret-free pointer to what matched."""
+    if rule_id == "fqcn":
+        name = re.search(r"([a-z0-9_]+)[\"']?\s*(?::|$)", text.strip().removeprefix("- "))
+        return f"`{name.group(1)}`" if name else ""
+    return ""
+
+
+def recursive_prefix(path: str) -> str | None:
+    """The directory prefix at which ``path`` starts repeating itself, if any."""
+    parts = PurePosixPath(path).parts[:-1]
+    if "ansible_collections" in parts:
+        return "/".join(parts[: parts.index("ansible_collections") + 1]) + "/"
+    for end in range(1, len(parts) + 1):
+        for size in range(1, end // 2 + 1):
+            if parts[end - 2 * size : end - size] == parts[end - size : end]:
+                return "/".join(parts[:end]) + "/"
+    if len(parts) >= 2:
+        for start in range(2, len(parts) - 1):
+            if parts[start : start + 2] == parts[:2]:
+                return "/".join(parts[: start + 2]) + "/"
+    return None
+
+
+def hygiene(root: Path, files: list[str]) -> list[Finding]:
+    findings: set[Finding] = set()
+    for path in files:
+        top, _, rest = path.partition("/")
+        name = top + "/" if rest else top
+        if name not in ALLOWED_TOP_LEVEL and not (not rest and top.startswith(".")):
+            findings.add(Finding(name, 1, "stray-path"))
+        prefix = recursive_prefix(path)
+        if prefix:
+            findings.add(Finding(prefix, 1, "recursive-path"))
+        if GARBAGE_NAME.search(PurePosixPath(path).name):
+            findings.add(Finding(path, 1, "garbage-file"))
+    regular = [f for f in files if (root / f).is_file() and not (root / f).is_symlink()]
+    candidates = [f for f in regular if PurePosixPath(f).name not in ALLOWED_EMPTY]
+    if candidates:
+        proc = run(
+            [
+                "rg",
+                "--no-config",
+                "--no-ignore",
+                "--hidden",
+                "--files-without-match",
+                "--null",
+                "-e",
+                r"\S",
+                "--",
+                *candidates,
+            ],
+            root,
+        )
+        if proc.returncode not in (0, 1):
+            raise ConfigError(f"rg failed for empty-file: {proc.stderr.strip()}")
+        findings.update(Finding(p, 1, "empty-file") for p in proc.stdout.split("\0") if p)
+    return sorted(findings)
+
+
+def check(root: Path, only: list[str] | None = None) -> list[Finding]:
+    """Every finding for the repository at ``root`` (or the given paths), ignores applied."""
+    files = list_files(root)
+    if only:
+        prefixes = [p.rstrip("/") for p in only]
+        files = [f for f in files if any(f == p or f.startswith(p + "/") for p in prefixes)]
+    entries, findings = read_styleignore(root)
+    files = [f for f in files if not any(not e.rules and glob_to_regex(e.glob).match(f) for e in entries)]
+    content = [f for f in files if (root / f).is_file() and not (root / f).is_symlink()]
+    covered, comment_findings = inline_ignores(root, content)
+    findings += comment_findings
+
+    raw = hygiene(root, files)
+    for rule in RULES:
+        for matcher in rule.matchers:
+            raw += run_matcher(root, rule.id, matcher, content)
+
+    used: set[tuple[str, int]] = set()
+    for finding in raw:
+        entry = ignoring_entry(finding.path, finding.rule, entries)
+        if entry:
+            used.add((STYLEIGNORE, -entry.line))
+            continue
+        key = (finding.path, finding.line)
+        if finding.rule in covered.get(key, set()):
+            used.add(key)
+            continue
+        findings.append(finding)
+    for (path, line), ids in covered.items():
+        if line < 0 and not ({(path, -line), (path, 1 - line)} & used) and ids <= set(RULES_BY_ID):
+            findings.append(Finding(path, -line, "unused-ignore", ", ".join(sorted(ids))))
+    if not only:  # a partial run cannot tell whether a .styleignore entry is stale
+        for entry in entries:
+            if entry.rules and entry.rules <= set(RULES_BY_ID) and (STYLEIGNORE, -entry.line) not in used:
+                findings.append(Finding(STYLEIGNORE, entry.line, "unused-ignore", " ".join(sorted(entry.rules))))
+    return sorted(set(findings))
