@@ -163,6 +163,18 @@ def _task_name(task):
     return to_text(task.name) if task.name else to_text(task.action)
 
 
+def _will_be_rescued(task):
+    """True when the task sits in the ``block`` section of a block that has a ``rescue``."""
+    child, parent = task, getattr(task, "_parent", None)
+    while parent is not None:
+        if getattr(parent, "rescue", None) and any(
+            getattr(item, "_uuid", None) == child._uuid for item in getattr(parent, "block", ()) or ()
+        ):
+            return True
+        child, parent = parent, getattr(parent, "_parent", None)
+    return False
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
@@ -223,6 +235,7 @@ class CallbackModule(CallbackBase):
             {} if self._no_log(result) else result.result,
             no_log=self._no_log(result),
             ignored=bool(ignore_errors),
+            rescued=_will_be_rescued(task),
         )
 
     @_hook

@@ -88,10 +88,10 @@ class SummaryBuilder:
         self._host(host).counts["skipped"] += 1
 
     def record_failed(self, host: str, task: str, role: str | None, result: t.Mapping[str, t.Any],
-                      no_log: bool, ignored: bool = False) -> None:
+                      no_log: bool, ignored: bool = False, rescued: bool = False) -> None:
         record = self._host(host)
-        if ignored:
-            record.counts["ignored"] += 1
+        if ignored or rescued:  # counted, not listed: the run went on
+            record.counts["ignored" if ignored else "rescued"] += 1
             return
         record.counts["failed"] += 1
         record.failed_tasks_total += 1

@@ -221,3 +221,11 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path, monkeypatch):
 def test_dump_indent():
     assert hs.dump({"a": 1}, 0) == '{"a": 1}\n'
     assert hs.dump({"a": 1}, 2) == '{\n  "a": 1\n}\n'
+
+
+def test_rescued_failures_are_counted_not_listed():
+    builder = _builder()
+    builder.record_failed("web1", "Try", None, {"msg": "nope"}, no_log=False, rescued=True)
+    document = builder.build()
+    assert document["hosts"]["web1"]["counts"]["rescued"] == 1
+    assert document["hosts"]["web1"]["failed_tasks"] == []
