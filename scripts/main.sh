@@ -17,13 +17,19 @@ cd "$STABILITY_OPS_ROOT"
 ensure_collection_link
 scripts/lab.sh up "${STABILITY_OPS_LAB_HOSTS:-3}"
 inventory="$(scripts/lab.sh inventory)"
+# The lab's secrets: an age key outside the repository, .sops.yaml and a
+# SOPS-encrypted group_vars file; exports SOPS_AGE_KEY_FILE for the vars plugin.
+eval "$(scripts/lab_secrets.sh)"
 
 reports="$STABILITY_OPS_CACHE/reports"
 mkdir -p "$reports"
 log_file="$reports/production_deploy.log"
 log "running playbooks/production_deploy.yml against the lab (log: $log_file)"
 set +e
-ansible-playbook -i "$inventory" playbooks/production_deploy.yml "$@" 2>&1 | tee "$log_file"
+# The lab is small: deploy it in one batch (a fleet keeps the default canary
+# host first, then 25% batches).
+ansible-playbook -i "$inventory" playbooks/production_deploy.yml \
+    -e '{"stability_ops_serial": "100%"}' "$@" 2>&1 | tee "$log_file"
 rc=${PIPESTATUS[0]}
 set -e
 
