@@ -70,7 +70,7 @@ def summary_validator():
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def docker_names(request):
     """Unique container names, every one removed at the end (also on failure)."""
     names: list[str] = []

@@ -229,3 +229,11 @@ def test_rescued_failures_are_counted_not_listed():
     document = builder.build()
     assert document["hosts"]["web1"]["counts"]["rescued"] == 1
     assert document["hosts"]["web1"]["failed_tasks"] == []
+
+
+def test_the_documented_example_is_valid(validator):
+    text = (SCHEMA_PATH.parents[1] / "health-summary.md").read_text()
+    example = text.split("```json\n", 1)[1].split("\n```", 1)[0]
+    document = json.loads(example)
+    validator.validate(document)
+    assert document["status"] == "failed"
