@@ -242,11 +242,20 @@ def run_matcher(root: Path, rule_id: str, matcher: Matcher, files: list[str]) ->
         if proc.returncode not in (0, 1):
             raise ConfigError(f"rg failed for rule {rule_id}: {proc.stderr.strip()}")
         return [Finding(p, 1, rule_id) for p in proc.stdout.split("\0") if p]
+    # --vimgrep reports every match on its own line, at the line where the
+    # match starts (after \K), even when matches sit on adjacent lines.
+    proc = run(["rg", *base, "--vimgrep", "--null", "-e", matcher.pattern, "--", *scoped], root)
+    if proc.returncode not in (0, 1):
+        raise ConfigError(f"rg failed for rule {rule_id}: {proc.stderr.strip()}")
     findings = []
-    for event in rg_json(root, ["-U", "-P", "-e", matcher.pattern], scoped):
-        data = event["data"]
-        text = data["lines"].get("text", "").split("\n", 1)[0]
-        findings.append(Finding(data["path"]["text"], data["line_number"], rule_id, detail_for(rule_id, text)))
+    lines: dict[str, list[str]] = {}
+    for row in proc.stdout.splitlines():
+        path, _, rest = row.partition("\0")
+        number = int(rest.split(":", 1)[0])
+        if path not in lines:
+            lines[path] = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+        text = lines[path][number - 1] if number <= len(lines[path]) else ""
+        findings.append(Finding(path, number, rule_id, detail_for(rule_id, text)))
     return findings
 
 
@@ -339,7 +348,7 @@ def check(root: Path, only: list[str] | None = None) -> list[Finding]:
             continue
         findings.append(finding)
     for (path, line), ids in covered.items():
-        if line < 0 and not ({(path, -line), (path, 1 - line)} & used) and ids <= set(RULES_BY_ID):
+        if line < 0 and not ({(path, -line), (path, 1 - line)} & used) and ids <= set(RULES_BY_ID) - UNIGNORABLE:
             findings.append(Finding(path, -line, "unused-ignore", ", ".join(sorted(ids))))
     if not only:  # a partial run cannot tell whether a .styleignore entry is stale
         for entry in entries:

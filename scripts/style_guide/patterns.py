@@ -54,8 +54,14 @@ SKIP_DATA = _skip_block(r"(?:[ \t]+[|>][-+0-9]*)?")
 
 
 def with_skip(skip: str, *alternatives: str) -> str:
-    """Multiline pattern: the first alternative that matches wins, skipped blocks never match."""
-    return "(?m)" + "|".join((*alternatives, skip))
+    """Multiline pattern: the first alternative that matches wins, skipped blocks never match.
+
+    Every alternative runs to the end of its line: ripgrep resumes the search
+    where the previous match ended as if a new text started there (``^``
+    matches), so a match ending mid-line would let ``skip`` start mid-line and
+    swallow the next lines.
+    """
+    return "(?m)" + "|".join((*(f"(?:{alt})[^\n]*" for alt in alternatives), skip))
 
 
 ITEM = r"^(?<it>[ ]*)-[ ]"

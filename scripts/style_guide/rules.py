@@ -260,7 +260,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "template-header",
         "role template without the ansible_managed header",
-        "start the template with {{ ansible_managed | comment }} (in the first five lines)",
+        "put the ansible_managed header, through the comment filter, in the first five lines",
         (
             Matcher(
                 r"\A(?:[^\n]*\n){0,4}[^\n]*\bansible_managed\b",
@@ -311,8 +311,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unused-ignore",
-        "style-ignore comment that suppresses nothing",
-        "delete the stale comment",
+        "style-ignore comment or .styleignore entry that suppresses nothing",
+        "delete the stale ignore",
     ),
 )
 
