@@ -16,7 +16,7 @@ from conftest import LOCALHOST_INVENTORY, ansible_env
 
 IMAGE = "stability-ops-test:latest"
 
-pytestmark = [pytest.mark.docker]
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("health-containers")]
 
 
 def _docker(*args: str) -> str:

@@ -14,7 +14,7 @@ import time
 import pytest
 from conftest import REPO_ROOT
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("health-lab")]
 
 BREAK_THE_HOST = r"""
 set -e
