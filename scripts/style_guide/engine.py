@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -331,10 +332,10 @@ def check(root: Path, only: list[str] | None = None) -> list[Finding]:
     covered, comment_findings = inline_ignores(root, content)
     findings += comment_findings
 
-    raw = hygiene(root, files)
-    for rule in RULES:
-        for matcher in rule.matchers:
-            raw += run_matcher(root, rule.id, matcher, content)
+    jobs = [(rule.id, matcher) for rule in RULES for matcher in rule.matchers]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each job is one rg process
+        results = pool.map(lambda job: run_matcher(root, *job, content), jobs)
+        raw = hygiene(root, files) + [finding for found in results for finding in found]
 
     used: set[tuple[str, int]] = set()
     for finding in raw:

@@ -98,6 +98,8 @@ SAFE_VALUE = (
     r"(?![\"']?\{\{|!vault\b|\$ANSIBLE_VAULT|ENC\[|[\"']{2}[ \t]*(?:#|$)"
     r"|(?:null|Null|NULL|~|true|True|false|False)[ \t]*(?:#|$))"
 )
+# Keys that name an action on a secret, not the secret (user: update_password: always).
+NOT_AN_ACTION = r"(?!(?:update|generate|require|check|validate|use|enable|disable|expire|reset|rotate|return|prompt)_)"
 # A non-empty Python string literal that is not Jinja.
 PY_LITERAL = r"[\"'](?!\{\{)[^\"'\s]{4,}[\"']"
 # A comment opener in YAML, Python, shell, Jinja or Markdown.
@@ -193,7 +195,8 @@ RULES: tuple[Rule, ...] = (
         "load it from Ansible Vault or sops ({{ vault_* }}, !vault, community.sops) and mark the task no_log: true",
         (
             Matcher(
-                rf"(?m)^[ ]*(?:-[ ]+)?[\"']?[\w.-]*?{SENSITIVE_KEY}[\"']?[ \t]*:[ \t]+{SAFE_VALUE}[^\s#]",
+                rf"(?m)^[ ]*(?:-[ ]+)?[\"']?{NOT_AN_ACTION}[\w.-]*?{SENSITIVE_KEY}[\"']?[ \t]*:"
+                rf"[ \t]+{SAFE_VALUE}[^\s#]",
                 YAML,
             ),
             Matcher(

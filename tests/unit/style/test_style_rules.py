@@ -366,6 +366,9 @@ CASES = [
         r_password_file: /etc/r/password
         r_secret: null
         r_no_log_token: false
+        r_user:
+          update_password: always
+          generate_ssh_key: true
         """,
         [],
     ),
