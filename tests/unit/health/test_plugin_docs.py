@@ -1,0 +1,55 @@
+"""DOCUMENTATION of the health plugins agrees with the code that reads the options
+(validate-modules does this in ansible-test sanity; this runs offline in a second)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_collections.stability.ops.plugins.module_utils.health_checks import CHECKS_ARGUMENT_SPEC
+from ansible_collections.stability.ops.plugins.modules import health_facts
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _compare(documented: dict, spec: dict, where: str) -> None:
+    assert set(documented) == set(spec), where
+    for name, option in spec.items():
+        doc = documented[name]
+        assert doc.get("type", "str") == option.get("type", "str"), f"{where}.{name} type"
+        assert doc.get("default") == option.get("default"), f"{where}.{name} default"
+        assert doc.get("choices") == option.get("choices"), f"{where}.{name} choices"
+        assert doc.get("elements") == option.get("elements"), f"{where}.{name} elements"
+        assert doc.get("description"), f"{where}.{name} has no description"
+
+
+def test_module_documentation_matches_its_argument_spec():
+    documentation = yaml.safe_load(health_facts.DOCUMENTATION)
+    spec = health_facts.argument_spec()
+    checks = spec.pop("checks")
+    documented = documentation["options"]
+    documented_checks = documented.pop("checks")
+    _compare(documented, spec, "options")
+    _compare(documented_checks["suboptions"], checks["options"], "checks")
+    assert checks["options"] is CHECKS_ARGUMENT_SPEC
+    yaml.safe_load(health_facts.EXAMPLES)
+    yaml.safe_load(health_facts.RETURN)
+
+
+def test_role_passes_every_check_threshold_to_the_module():
+    tasks = yaml.safe_load((REPO_ROOT / "roles/health_check/tasks/main.yml").read_text())
+    module_args = tasks[0]["stability.ops.health_facts"]
+    assert set(module_args["checks"]) == set(CHECKS_ARGUMENT_SPEC)
+
+
+@pytest.mark.parametrize("name", ["output_path", "junit_path", "indent", "print_table", "max_failed_tasks",
+                                  "message_max_length"])
+def test_callback_options_have_env_ini_and_version(name):
+    from ansible_collections.stability.ops.plugins.callback import health_summary
+
+    option = yaml.safe_load(health_summary.DOCUMENTATION)["options"][name]
+    assert option["type"]
+    assert option["env"][0]["name"].startswith("STABILITY_OPS_SUMMARY_")
+    assert option["ini"][0]["section"] == "callback_health_summary"
+    assert option["version_added"] == "0.1.0"
