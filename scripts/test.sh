@@ -32,6 +32,7 @@ cleanup_containers() {
 
 stage_lint() {
     yamllint --strict . &&
+        scripts/enforce_style_guide.sh &&
         ansible-lint &&
         ruff check . &&
         python scripts/role_vars_table.py --check roles/*/
