@@ -66,11 +66,13 @@ cmd_up() {
     local count="${1:-3}" host name
     [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "host count must be a positive integer, got '$count'"
     docker_running || die "dockerd is not running: run scripts/setup.sh first"
+    # The image is built locally and never pulled (no registry is reachable).
+    docker image inspect "$(image_ref)" >/dev/null 2>&1 || "$STABILITY_OPS_ROOT/scripts/build_test_image.sh"
     cmd_down
     mapfile -t hosts < <(host_names "$count")
     for host in "${hosts[@]}"; do
         name="$LAB_NAME-$host"
-        docker run -d --name "$name" --hostname "$host" \
+        docker run -d --pull never --name "$name" --hostname "$host" \
             --label "stability-ops.lab=$LAB_NAME" \
             "${SYSTEMD_CONTAINER_FLAGS[@]}" "$(image_ref)" /lib/systemd/systemd >/dev/null
     done

@@ -33,6 +33,15 @@ ansible-playbook -i "$inventory" playbooks/production_deploy.yml \
 rc=${PIPESTATUS[0]}
 set -e
 
+summary="$reports/health_summary.json"
+python - "$summary" "$STABILITY_OPS_ROOT/docs/schemas/health_summary.schema.json" <<'PY' || rc=1
+import json, sys
+import jsonschema
+summary = json.load(open(sys.argv[1]))
+jsonschema.validate(summary, json.load(open(sys.argv[2])))
+print(f"Deployment Health Summary: {summary['status']} ({summary.get('reason', '')}), valid against the schema")
+PY
+log "health summary: $summary (how to read it: docs/health-summary.md)"
 log "deploy log: $log_file"
 log "lab inventory: $inventory (remove the lab with: scripts/lab.sh down)"
 exit "$rc"
