@@ -81,11 +81,14 @@ def _lines(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-_ESCAPE = re.compile(r"([\\`*<>\[\]|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ESCAPE = re.compile(r"([\\`*<>\[\]])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def _escape(text: str) -> str:
-    """Escape what Markdown would read as markup; intra-word underscores stay readable."""
+    """Escape what Markdown would read as markup; intra-word underscores stay readable.
+
+    Pipes are left to cell(): only inside a table do they mean something.
+    """
     return _ESCAPE.sub(lambda m: "\\" + m.group(0), text)
 
 

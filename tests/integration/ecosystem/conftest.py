@@ -1,0 +1,56 @@
+"""Shared helpers for the ecosystem tests: the repository's own scripts, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment scripts/lib.sh gives: the venv first on PATH, scratch space under .cache."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("ANSIBLE_HOME", str(REPO_ROOT / ".cache" / "ansible-home"))
+    env.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
+    env.update(extra)
+    return env
+
+
+def run(*args: str | Path, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None, timeout: int = 900):
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env or tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def collection_content(root: Path = REPO_ROOT) -> set[tuple[str, str]]:
+    """(ansible-doc type, FQCN) of every plugin file and every role with an argument spec, found on disk."""
+    content = set()
+    for path in (root / "plugins").glob("*/*.py"):
+        kind = path.parent.name
+        if kind in ("module_utils", "plugin_utils", "doc_fragments") or path.name == "__init__.py":
+            continue
+        content.add(("module" if kind in ("modules", "action") else kind, f"stability.ops.{path.stem}"))
+    for spec in (root / "roles").glob("*/meta/argument_specs.yml"):
+        content.add(("role", f"stability.ops.{spec.parents[1].name}"))
+    return content
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory) -> Path:
+    """The output of scripts/release_check.sh on the working copy (tarball, members, offline install)."""
+    out = tmp_path_factory.mktemp("release")
+    result = run("bash", "scripts/release_check.sh", env=tool_env(STABILITY_OPS_RELEASE_DIR=str(out)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
