@@ -170,7 +170,7 @@ def options_table(
     rows = _flatten(options, "suboptions") or _flatten(options, "options")
     if not rows:
         return ["This has no options.", ""]
-    has_config = any(_configuration(spec) for _, spec in rows)
+    has_config = any(_configuration(spec) for _name, spec in rows)
     columns = ["Option", "Type", "Required", "Default", "Choices"]
     columns += ["Configuration", "Description"] if has_config else ["Description"]
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
