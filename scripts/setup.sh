@@ -6,7 +6,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-APT_PACKAGES=(docker.io debootstrap age ripgrep git)
+# shellcheck makes ansible-test's shellcheck sanity test run instead of skip.
+APT_PACKAGES=(docker.io debootstrap age ripgrep git shellcheck)
 
 mkdir -p "$STABILITY_OPS_CACHE" "$ANSIBLE_HOME" "$XDG_CACHE_HOME"
 ensure_collection_link
