@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Print or check the variables table of a role README from its argument spec.
 
     scripts/role_vars_table.py roles/core_time           # print the table
@@ -55,7 +55,7 @@ def render_table(role_dir: Path) -> str:
 def replace_table(readme: str, table: str) -> str:
     try:
         head, rest = readme.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+        _old_table, tail = rest.split(END, 1)
     except ValueError as exc:
         raise SystemExit(f"README has no {BEGIN} ... {END} block") from exc
     return f"{head}{BEGIN}\n{table}{END}{tail}"

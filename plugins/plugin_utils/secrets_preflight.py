@@ -100,7 +100,8 @@ class FileResult:
         return not self.violations
 
     def add(self, rule: str, detail: str) -> None:
-        assert rule in RULES, rule
+        if rule not in RULES:
+            raise ValueError(f"unknown preflight rule {rule!r}")
         self.violations.append(sops_files.Violation(rule, detail))
 
     def as_dict(self) -> dict:
@@ -136,7 +137,7 @@ class InlineVault(str):
 
 def _construct_mapping(loader, node, deep=False):
     keys = set()
-    for key_node, _ in node.value:
+    for key_node, _value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in keys:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)

@@ -130,7 +130,7 @@ def generate(spec: SecretSpec) -> str:
         return secrets.token_urlsafe(spec.length)[: spec.length]
     if spec.generator == "uuid":
         return str(uuid.uuid4())
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(spec.length))
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _index in range(spec.length))
 
 
 def merge_placeholders(plaintext: bytes | None, specs: list[SecretSpec]) -> tuple[bytes, list[str], list[str]]:

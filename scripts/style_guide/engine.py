@@ -251,7 +251,7 @@ def run_matcher(root: Path, rule_id: str, matcher: Matcher, files: list[str]) ->
     findings = []
     lines: dict[str, list[str]] = {}
     for row in proc.stdout.splitlines():
-        path, _, rest = row.partition("\0")
+        path, _sep, rest = row.partition("\0")
         number = int(rest.split(":", 1)[0])
         if path not in lines:
             lines[path] = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
@@ -287,7 +287,7 @@ def recursive_prefix(path: str) -> str | None:
 def hygiene(root: Path, files: list[str]) -> list[Finding]:
     findings: set[Finding] = set()
     for path in files:
-        top, _, rest = path.partition("/")
+        top, _sep, rest = path.partition("/")
         name = top + "/" if rest else top
         if name not in ALLOWED_TOP_LEVEL and not (not rest and top.startswith(".")):
             findings.add(Finding(name, 1, "stray-path"))

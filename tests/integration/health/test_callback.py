@@ -143,7 +143,7 @@ def test_sigint_still_writes_an_interrupted_summary(tmp_path, summary_validator)
             time.sleep(1)
             os.kill(process.pid, signal.SIGINT)
             try:
-                rest, _ = process.communicate(timeout=5)
+                rest, _stderr = process.communicate(timeout=5)
                 break
             except subprocess.TimeoutExpired:
                 continue

@@ -111,7 +111,7 @@ def test_migration_keeps_backup_in_place(inventory, keys, tmp_path):
 
 
 def test_migration_refuses_unverified_keys(inventory, keys, tmp_path):
-    source, password, _ = vault_source(inventory, tmp_path)
+    source, password, _plain = vault_source(inventory, tmp_path)
     original = source.read_bytes()
     # the local key (two) is not a recipient in .sops.yaml: nobody here could verify the result
     refused = script("migrate_vault_to_sops.py", "--source", str(source), "--vault-id", f"prod@{password}",
