@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: Stability Ops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Add the missing required secrets of an inventory with generated placeholders.
@@ -41,7 +41,7 @@ def main_action(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--spec", type=Path, required=True, help="required secrets spec file")
     parser.add_argument("--target", type=Path, help="secrets file (default: the spec's 'target')")
     parser.add_argument("--format", choices=["sops", "vault"],

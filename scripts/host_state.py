@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Snapshot the managed state of inventory hosts and compare two snapshots.
 
     host_state.py snapshot -i INVENTORY [-l LIMIT] -o FILE

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: Stability Ops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Migrate an Ansible Vault secrets file (e.g. secrets.generated.yml) to SOPS with age.
@@ -45,7 +45,7 @@ def main_action(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--source", type=Path, required=True, help="Vault-encrypted vars file")
     parser.add_argument("--target", type=Path,
                         help="SOPS file to write (default: NAME.sops.yml next to the source; may equal --source)")

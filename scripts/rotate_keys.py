@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: Stability Ops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rotate SOPS age keys: add or remove a recipient, rotate the data key, verify.
@@ -47,13 +47,13 @@ def main_action(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     wf.add_common_arguments(parser)
     parser.add_argument("--path", type=Path, action="append",
                         help="file or directory holding SOPS files (default: the .sops.yaml directory)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("add-recipient", "remove-recipient"):
-        sub = commands.add_parser(name, help=f"{name.split('-')[0]} an age recipient and re-encrypt")
+        sub = commands.add_parser(name, help=f"{name.split('-', maxsplit=1)[0]} an age recipient and re-encrypt")
         sub.add_argument("recipient", help="age public key (age1...)")
     commands.add_parser("rotate-data-key", help="generate a new data key for every file (sops rotate)")
     commands.add_parser("verify", help="check that every file decrypts and matches .sops.yaml")
