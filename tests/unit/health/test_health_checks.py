@@ -94,8 +94,8 @@ def test_containers_from_the_fixture(fixture_json):
 
 
 def test_running_container_passes(fixture_json):
-    results = _by_name(hc.evaluate(_docker_facts(fixture_json), _checks(containers_running=["hcfix-run"],
-                                                                          containers_unhealthy="ignore")))
+    checks = _checks(containers_running=["hcfix-run"], containers_unhealthy="ignore")
+    results = _by_name(hc.evaluate(_docker_facts(fixture_json), checks))
     assert results == {"container:hcfix-run": results["container:hcfix-run"]}
     assert results["container:hcfix-run"]["status"] == "ok"
 

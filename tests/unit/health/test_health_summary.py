@@ -208,6 +208,7 @@ def test_write_atomic_replaces_and_leaves_no_temp_file(tmp_path):
 def test_write_atomic_failure_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "summary.json"
     target.write_text("old")
+
     def refuse(*_args):
         raise OSError("disk full")
 
