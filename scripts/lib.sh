@@ -40,6 +40,7 @@ ensure_collection_link() {
 
 # Flags that let systemd run as PID 1 in a container on this kind of host
 # (--privileged fails here: the host lacks CAP_SYS_RESOURCE). No network.
+# shellcheck disable=SC2034  # not unused: read by the scripts that source this file (lab.sh, tests)
 SYSTEMD_CONTAINER_FLAGS=(
     --cap-add SYS_ADMIN --cap-add NET_ADMIN
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# shellcheck makes ansible-test's shellcheck sanity test run instead of skip.
+# The shellcheck package makes ansible-test's shellcheck sanity test run instead of skip.
 APT_PACKAGES=(docker.io debootstrap age ripgrep git shellcheck)
 
 mkdir -p "$STABILITY_OPS_CACHE" "$ANSIBLE_HOME" "$XDG_CACHE_HOME"

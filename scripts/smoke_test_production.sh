@@ -15,7 +15,7 @@
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$STABILITY_OPS_ROOT"
+cd "$STABILITY_OPS_ROOT" || exit 2
 
 inventory="$(scripts/lab.sh inventory)"
 while (($#)); do
