@@ -20,6 +20,8 @@ description:
   - A notification callback, so it works next to any stdout callback, also under ansible-runner and AWX.
   - A failed task under C(no_log) contributes its name only. The callback never fails the run; an error inside it
     is shown as a warning and recorded in the document's C(meta.errors).
+author:
+  - Stability Ops maintainers (@stability-ops)
 requirements:
   - Enable it with C(callbacks_enabled = stability.ops.health_summary) in C(ansible.cfg) or
     E(ANSIBLE_CALLBACKS_ENABLED).

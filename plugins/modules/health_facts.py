@@ -24,13 +24,14 @@ description:
     P(stability.ops.health_summary#callback) callback.
   - The module only reads. It never changes the host.
 author:
-  - Stability Ops maintainers
+  - Stability Ops maintainers (@stability-ops)
 attributes:
   check_mode:
     support: full
     description: The module only reads, so it runs unchanged in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no diff to show.
 options:
   collect:
     description: The sections to gather.
@@ -153,9 +154,12 @@ notes:
     drop-in directories in systemd's order, the same files C(systemd-analyze cat-config systemd/journald.conf)
     shows.
 seealso:
-  - role: stability.ops.health_check
+  - name: stability.ops.health_check role
+    description: Runs this module with its thresholds on every host and publishes the results for the summary.
+    link: https://example.invalid/stability/ops/docs/roles/health_check.md
   - plugin: stability.ops.health_summary
     plugin_type: callback
+    description: Writes the results of O(checks) into the Deployment Health Summary at the end of the run.
 """
 
 EXAMPLES = r"""

@@ -76,10 +76,15 @@ attributes:
     description: It only reads files, so it runs unchanged in check mode.
   diff_mode:
     support: none
+    description: It changes nothing, so there is no diff to show.
   platform:
+    support: full
     platforms: posix
+    description:
+      - Runs on the controller only (an action plugin); no module is sent to a host, so the targets' platform does
+        not matter. The controller needs C(git) for O(scan_tracked_files) and, with O(decrypt=true), C(sops).
 author:
-  - Stability Ops maintainers
+  - Stability Ops maintainers (@stability-ops)
 notes:
   - Run it on C(localhost) with C(gather_facts=false) before any play that touches a host, as
     C(stability.ops.preflight_assertions) does.
