@@ -17,7 +17,7 @@
 #             pip is configured through $HOME/.config/pip/pip.conf: no index,
 #             find-links = the wheelhouse), holding the get-pip stand-in and
 #             the cached sanity virtualenvs
-The collection is copied to a temporary ansible_collections/stability/ops
+# The collection is copied to a temporary ansible_collections/stability/ops
 # tree outside the repository (inside it, ansible-test would ask git for the
 # file list and find .cache ignored), removed on exit.
 # A second run reuses the wheelhouse and the virtualenvs (about 10 s of set-up).
