@@ -5,11 +5,14 @@
 #   2. inventories/lab/.sops.yaml from sops.yaml.template with that recipient
 #   3. inventories/lab/group_vars/all/secrets.sops.yml, SOPS-encrypted, with the
 #      keys of inventories/lab/required_secrets.yml (scripts/add_placeholders.py)
+#   4. an SSH key pair for the lab's admin user (same directory), whose public
+#      half core_users installs and security_sshd's lock-out guard looks for
 # then check them with the secrets preflight rules.
 #
 # Prints the environment the playbooks need on stdout, so that
 #   eval "$(scripts/lab_secrets.sh)"
-# exports SOPS_AGE_KEY_FILE. Logs go to stderr. The generated files are
+# exports SOPS_AGE_KEY_FILE and STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE. Logs go
+# to stderr. The generated files are
 # git-ignored; the key never enters the repository.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -36,6 +39,12 @@ if [[ ! -s "$KEY_FILE" ]]; then
 fi
 chmod 0600 "$KEY_FILE"
 RECIPIENT="$(age-keygen -y "$KEY_FILE")"
+ADMIN_KEY="$KEY_DIR/admin_ed25519"
+if [[ ! -s "$ADMIN_KEY.pub" ]]; then
+    log "generating the lab admin SSH key in $KEY_DIR"
+    rm -f "$ADMIN_KEY"
+    ssh-keygen -q -t ed25519 -N '' -C "stability-ops-lab-admin" -f "$ADMIN_KEY" >/dev/null
+fi
 export SOPS_AGE_KEY_FILE="$KEY_FILE"
 
 wanted="$(sed "s/@AGE_RECIPIENTS@/$RECIPIENT/g" "$INVENTORY_DIR/sops.yaml.template")"
@@ -72,3 +81,4 @@ sys.exit(1 if report["failed"] else 0)
 PY
 
 echo "export SOPS_AGE_KEY_FILE=$(printf '%q' "$KEY_FILE")"
+echo "export STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE=$(printf '%q' "$ADMIN_KEY.pub")"

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # The shellcheck package makes ansible-test's shellcheck sanity test run instead of skip.
-APT_PACKAGES=(docker.io debootstrap age ripgrep git shellcheck)
+APT_PACKAGES=(docker.io debootstrap age ripgrep git shellcheck openssh-client)
 
 mkdir -p "$STABILITY_OPS_CACHE" "$ANSIBLE_HOME" "$XDG_CACHE_HOME"
 ensure_collection_link
