@@ -1,0 +1,387 @@
+"""Unit tests of plugins/plugin_utils/idempotence.py: parsing, judging, reports, baseline."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import pytest
+from ansible_collections.stability.ops.plugins.plugin_utils import idempotence as idem
+
+SECRET = "s3cr3t-value-never-logged"
+META = {
+    "timestamp": "2026-01-02T03:04:05Z",
+    "git_commit": "0123456789abcdef0123456789abcdef01234567",
+    "git_dirty": False,
+    "versions": {"ansible_core": "2.19.14", "molecule": "26.10.0", "collection": "0.1.0", "python": "3.11.7"},
+    "image": {"ref": "stability-ops-test:latest", "id": "sha256:" + "a" * 64},
+}
+
+
+def _report(runs, rc=0, log_text="", scenario="core_demo"):
+    return idem.role_report(
+        scenario=scenario,
+        scenario_dir="extensions/molecule",
+        runs=runs,
+        molecule_rc=rc,
+        log_text=log_text,
+        duration=42.0,
+        meta=META,
+        log_path=f".cache/reports/idempotence/x/{scenario}/molecule.log",
+    )
+
+
+def _run(playbook, *, check=False, changed=0, failed=0, tasks=(), started=0.0):
+    return {
+        "playbook": f"extensions/molecule/x/{playbook}.yml",
+        "check_mode": check,
+        "diff": True,
+        "started": started,
+        "finished": started + 2.5,
+        "pid": 1,
+        "stats": {
+            "h1": {
+                "ok": 3,
+                "changed": changed,
+                "failed": failed,
+                "unreachable": 0,
+                "skipped": 0,
+                "rescued": 0,
+                "ignored": 0,
+            }
+        },
+        "tasks": list(tasks),
+    }
+
+
+def _sequence(second_changed=0, second_tasks=(), check_failed=0, verify_failed=0):
+    """A molecule test sequence as the recorder writes it."""
+    return [
+        _run("destroy", started=1),
+        _run("create", changed=2, started=2),
+        _run("prepare", started=3),
+        _run(
+            "converge",
+            check=True,
+            changed=4,
+            failed=check_failed,
+            started=4,
+            tasks=[
+                {
+                    "host": "h1",
+                    "role": "core_demo",
+                    "task": "Probe",
+                    "action": "ansible.builtin.command",
+                    "status": "failed",
+                    "handler": False,
+                    "no_log": False,
+                    "msg": "boom",
+                }
+            ]
+            if check_failed
+            else [],
+        ),
+        _run("converge", changed=5, started=5),
+        _run("converge", changed=second_changed, tasks=second_tasks, started=6),
+        _run(
+            "verify",
+            failed=verify_failed,
+            started=7,
+            tasks=[
+                {
+                    "host": "h1",
+                    "role": "",
+                    "task": "Assert",
+                    "action": "ansible.builtin.assert",
+                    "status": "failed",
+                    "handler": False,
+                    "no_log": False,
+                    "msg": "wrong",
+                }
+            ]
+            if verify_failed
+            else [],
+        ),
+        _run("destroy", changed=1, started=8),
+    ]
+
+
+# --- diff rendering --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("diff", "expected"),
+    [
+        (
+            {"before": "a\nb\n", "after": "a\nc\n", "before_header": "/f", "after_header": "/f"},
+            ["--- /f", "+++ /f", "-b", "+c"],
+        ),
+        (
+            {"before": {"mode": "0644", "path": "/f"}, "after": {"mode": "0600", "path": "/f"}},
+            ["-mode: 0644", "+mode: 0600"],
+        ),
+        (
+            [{"before": "x", "after": "y"}, {"before": {"owner": "a"}, "after": {"owner": "b"}}],
+            ["-x", "+y", "-owner: a", "+owner: b"],
+        ),
+        ({"prepared": "  ~ package foo\n"}, ["  ~ package foo"]),
+    ],
+    ids=["content", "attributes", "list-of-diffs", "prepared"],
+)
+def test_diff_text_renders_unified_diffs(diff, expected):
+    lines = idem.diff_text(diff).splitlines()
+    for line in expected:
+        assert line in lines
+
+
+def test_diff_text_of_nothing_is_empty():
+    assert idem.diff_text(None) == ""
+    assert idem.diff_text({"before": "same\n", "after": "same\n"}) == ""
+
+
+def test_diff_text_is_bounded():
+    text = idem.diff_text({"before": "", "after": "x\n" * 10000})
+    assert len(text) < idem.DIFF_LIMIT + 200
+    assert text.endswith("see the molecule log]")
+
+
+# --- task entries and no_log -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task_no_log", "result"),
+    [
+        (True, {"changed": True, "diff": {"before": "", "after": SECRET}, "msg": SECRET}),
+        (False, {"changed": True, "censored": "the output has been hidden", "_ansible_no_log": True}),
+        (
+            False,
+            {
+                "changed": True,
+                "results": [{"changed": True, "_ansible_no_log": True, "diff": {"before": "", "after": SECRET}}],
+            },
+        ),
+    ],
+    ids=["task-no_log", "censored-result", "censored-loop-item"],
+)
+def test_task_entry_keeps_no_value_of_a_no_log_task(task_no_log, result):
+    entry = idem.task_entry(
+        host="h1",
+        task="Write token",
+        role="r",
+        action="ansible.builtin.template",
+        status="changed",
+        result=result,
+        task_no_log=task_no_log,
+    )
+    assert entry["no_log"] is True
+    assert "diff" not in entry
+    assert "msg" not in entry
+    assert SECRET not in json.dumps(entry)
+
+
+def test_task_entry_collects_diffs_of_changed_loop_items():
+    result = {
+        "changed": True,
+        "results": [
+            {"changed": True, "diff": {"before": "a\n", "after": "b\n"}},
+            {"changed": False, "diff": {"before": "x\n", "after": "y\n"}},
+        ],
+    }
+    entry = idem.task_entry(host="h1", task="t", role=None, action="copy", status="changed", result=result)
+    assert "+b" in entry["diff"]
+    assert "+y" not in entry["diff"]
+    assert entry["role"] == ""
+
+
+def test_task_entry_of_a_failure_has_its_message():
+    entry = idem.task_entry(
+        host="h1",
+        task="t",
+        role="r",
+        action="command",
+        status="failed",
+        result={"failed": True, "msg": "non-zero return code", "stderr": "detail"},
+    )
+    assert entry["msg"] == "non-zero return code"
+
+
+def test_recorder_writes_an_atomic_record(tmp_path):
+    recorder = idem.RunRecorder(playbook="converge.yml", check_mode=False, diff=True, started=1.5, pid=7)
+    recorder.add({"task": "t"})
+    recorder.finish({"h1": {"changed": 1}}, finished=3.0)
+    path = recorder.write(str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == [path.rsplit("/", 1)[-1]]
+    runs = idem.load_runs(str(tmp_path))
+    assert runs[0]["stats"]["h1"] == {
+        "ok": 0,
+        "changed": 1,
+        "failed": 0,
+        "unreachable": 0,
+        "skipped": 0,
+        "rescued": 0,
+        "ignored": 0,
+    }
+    assert idem.load_runs(str(tmp_path / "missing")) == []
+
+
+# --- steps and the role verdict (recorded real runs) -----------------------------------------
+
+
+def test_steps_of_a_recorded_molecule_test(recorded):
+    steps = [step["step"] for step in idem.classify_steps(recorded("idempotence_dirty"))]
+    assert steps == ["destroy", "create", "prepare", "check", "converge", "idempotence", "destroy"]
+
+
+def test_recorded_dirty_run_fails_at_idempotence_naming_task_and_diff(recorded, validate):
+    report = validate(_report(recorded("idempotence_dirty"), rc=1, scenario="idempotence_dirty"))
+    assert report["passed"] is False
+    assert report["failed_step"] == "idempotence"
+    assert report["second_run_changed"] == 2
+    by_task = {entry["task"]: entry for entry in report["second_run_changed_tasks"]}
+    assert set(by_task) == {"Add the tools directory to the login PATH", "Write the API token file"}
+    lineinfile = by_task["Add the tools directory to the login PATH"]
+    assert lineinfile["role"] == "idempotence_dirty"
+    grown = "+ENV_PATH\tPATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games" + ":/opt/stability/bin" * 2
+    assert grown in lineinfile["diff"].splitlines()
+    assert by_task["Write the API token file"]["no_log"] is True
+    assert "diff" not in by_task["Write the API token file"]
+    assert "fixture-token" not in json.dumps(report)
+    text = idem.render_failures([report])
+    assert "idempotence_dirty: Add the tools directory to the login PATH (molecule-idempotence_dirty)" in text
+    assert "idempotence_dirty: Write the API token file (molecule-idempotence_dirty)\n    (no_log: diff hidden)" in text
+
+
+def test_recorded_clean_run_passes(recorded, validate):
+    report = validate(_report(recorded("idempotence_clean"), rc=0, scenario="idempotence_clean"))
+    assert report["passed"] is True
+    assert report["failed_step"] is None
+    assert (report["check_mode_changed"], report["first_run_changed"], report["second_run_changed"]) == (2, 2, 0)
+    assert report["steps"][-2:] == ["verify", "destroy"]
+    assert set(report["durations_s"]) >= {"create", "check", "converge", "idempotence", "verify", "destroy"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "rc", "step", "in_failure"),
+    [
+        ({"check_failed": 1}, 1, "check", "core_demo: Probe (h1): boom"),
+        ({"verify_failed": 1}, 1, "verify", "play: Assert (h1): wrong"),
+        (
+            {
+                "second_changed": 1,
+                "second_tasks": [
+                    {
+                        "host": "h1",
+                        "role": "core_demo",
+                        "task": "Grow",
+                        "action": "lineinfile",
+                        "status": "changed",
+                        "handler": True,
+                        "no_log": False,
+                    }
+                ],
+            },
+            1,
+            "idempotence",
+            "core_demo: Grow (h1)",
+        ),
+    ],
+    ids=["check-error", "verify-failure", "second-run-change"],
+)
+def test_the_failing_step_is_named(kwargs, rc, step, in_failure, validate):
+    report = validate(_report(_sequence(**kwargs), rc=rc))
+    assert report["passed"] is False
+    assert report["failed_step"] == step
+    assert in_failure in report["failure"]
+
+
+def test_second_run_change_fails_even_when_molecule_passed():
+    """The records, not molecule's text parsing, decide: a change is a failure whatever molecule said."""
+    tasks = [
+        {"host": "h1", "role": "r", "task": "t", "action": "a", "status": "changed", "handler": False, "no_log": False}
+    ]
+    assert _report(_sequence(second_changed=1, second_tasks=tasks), rc=0)["failed_step"] == "idempotence"
+
+
+def test_failure_without_records_takes_the_step_from_the_molecule_log():
+    log = (
+        "INFO     core_demo ➜ syntax: Executing\nERROR    core_demo ➜ syntax: Executed: Failed\n"
+        "WARNING  core_demo ➜ syntax: An error occurred during the test sequence action: 'syntax'. Cleaning up.\n"
+        "core_demo ➜ destroy: Executed: Successful\n"
+    )
+    report = _report([_run("destroy")], rc=1, log_text="\x1b[33m" + log)
+    assert report["failed_step"] == "syntax"
+    assert report["failure"] == "molecule test exited 1 during step syntax"
+    assert _report([], rc=2, log_text="Traceback ...")["failed_step"] == "molecule"
+
+
+def test_a_run_without_second_converge_does_not_pass():
+    runs = [run for run in _sequence() if not (run["playbook"].endswith("converge.yml") and run["started"] == 6)]
+    report = _report(runs, rc=0)
+    assert report["passed"] is False
+    assert "no second converge" in report["failure"]
+
+
+# --- summary, table, baseline ----------------------------------------------------------------
+
+
+def _summary(reports, selection="default"):
+    return idem.run_summary(reports, META, run_id="010203Z-1", selection=selection, jobs=2, duration=90.0)
+
+
+def test_summary_and_table(validate):
+    good = _report(_sequence(), scenario="core_a")
+    bad = _report(_sequence(check_failed=1), rc=1, scenario="security_b")
+    summary = validate(_summary([bad, good]))
+    assert summary["passed"] is False
+    assert [role["role"] for role in summary["roles"]] == ["core_a", "security_b"]
+    table = idem.render_table(summary).splitlines()
+    assert table[0].split() == ["role", "result", "step", "check", "1st", "run", "2nd", "run", "time"]
+    assert table[2].split() == ["core_a", "PASS", "-", "4", "5", "0", "42s"]
+    assert table[3].split()[:3] == ["security_b", "FAIL", "check"]
+    assert _summary([])["passed"] is False
+
+
+def test_baseline_update_merges_and_only_accepts_passed_runs(validate):
+    first = validate(idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")])))
+    assert first["roles"]["core_a"]["last_passed"] == META["timestamp"]
+    second = validate(idem.update_baseline(first, _summary([_report(_sequence(), scenario="core_b")], "explicit")))
+    assert sorted(second["roles"]) == ["core_a", "core_b"]
+    with pytest.raises(ValueError, match="did not pass"):
+        idem.update_baseline(first, _summary([_report(_sequence(check_failed=1), rc=1, scenario="core_a")]))
+
+
+def test_baseline_schema_rejects_a_non_idempotent_role(validate):
+    baseline = idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")]))
+    baseline["roles"]["core_a"]["second_run_changed"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        validate(baseline)
+
+
+def test_compare_baseline():
+    summary = _summary([_report(_sequence(), scenario="core_a"), _report(_sequence(), scenario="core_b")])
+    baseline = idem.update_baseline(None, summary)
+    assert idem.compare_baseline(baseline, summary) == []
+
+    later = copy.deepcopy(summary)
+    later["timestamp"] = "2030-01-01T00:00:00Z"
+    later["roles"][0]["duration_s"] = 999.0
+    assert idem.compare_baseline(baseline, later) == [], "history fields are not compared"
+
+    later["roles"][0]["first_run_changed"] = 6
+    later["versions"] = {**later["versions"], "collection": "0.2.0"}
+    assert idem.compare_baseline(baseline, later) == [
+        "collection version: baseline 0.1.0, run 0.2.0",
+        "core_a: first_run_changed baseline 5, run 6",
+    ]
+
+
+def test_compare_baseline_names_missing_and_stale_roles():
+    baseline = idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")]))
+    run = _summary([_report(_sequence(), scenario="core_new")])
+    assert idem.compare_baseline(baseline, run) == [
+        "roles not in the baseline: core_new",
+        "baseline roles without a scenario in this run: core_a",
+    ]
+    run["selection"] = "explicit"
+    assert idem.compare_baseline(baseline, run) == ["roles not in the baseline: core_new"]
