@@ -43,8 +43,8 @@ DEFAULT_BASELINE = ROOT / "docs" / "audit" / "idempotence-baseline.json"
 
 def _run(*cmd: str) -> str:
     try:
-        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
         return ""
 
 

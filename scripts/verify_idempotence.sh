@@ -122,11 +122,11 @@ timeout 30 docker version >/dev/null 2>&1 || die "docker is not answering (scrip
 # list when it is built, else :latest. Its id goes into every report.
 if [[ -z "${STABILITY_OPS_TEST_IMAGE:-}" ]]; then
     STABILITY_OPS_TEST_IMAGE="$(image_ref)"
-    docker image inspect "$STABILITY_OPS_TEST_IMAGE" >/dev/null 2>&1 ||
+    timeout 60 docker image inspect "$STABILITY_OPS_TEST_IMAGE" >/dev/null 2>&1 ||
         STABILITY_OPS_TEST_IMAGE="$STABILITY_OPS_IMAGE_REPO:latest"
 fi
 export STABILITY_OPS_TEST_IMAGE
-docker image inspect "$STABILITY_OPS_TEST_IMAGE" >/dev/null 2>&1 ||
+timeout 60 docker image inspect "$STABILITY_OPS_TEST_IMAGE" >/dev/null 2>&1 ||
     die "test image $STABILITY_OPS_TEST_IMAGE not found (run scripts/build_test_image.sh)"
 ensure_collection_link
 
