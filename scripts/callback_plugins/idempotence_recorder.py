@@ -104,8 +104,13 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats) -> None:
         if self._recorder is None:
             return
-        counts = {host: stats.summarize(host) for host in sorted(stats.processed)}
-        self._recorder.finish({h: {k: c.get(k, 0) for k in COUNT_KEYS} for h, c in counts.items()}, time.time())
+        counts = {}
+        for host in sorted(stats.processed):
+            summary = stats.summarize(host)
+            # summarize() names the failed count "failures"; the record uses the play recap's "failed".
+            summary["failed"] = summary.get("failures", 0)
+            counts[host] = {key: summary.get(key, 0) for key in COUNT_KEYS}
+        self._recorder.finish(counts, time.time())
         try:
             self._recorder.write(self._record_dir)
         except OSError as exc:

@@ -37,6 +37,10 @@ PLAYBOOK = f"""
     - name: Only read
       ansible.builtin.command: "true"
       changed_when: false
+    - name: Fail in check mode only
+      ansible.builtin.fail:
+        msg: refused in check mode
+      when: ansible_check_mode
 """
 
 
@@ -61,7 +65,7 @@ def project(tmp_path):
     return tmp_path
 
 
-def _play(project, records, *extra):
+def _play(project, records, *extra, rc=0):
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
@@ -83,7 +87,7 @@ def _play(project, records, *extra):
         check=False,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == rc, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
 
@@ -91,7 +95,7 @@ def _play(project, records, *extra):
 def test_recorder_writes_changed_tasks_with_diffs_and_hides_no_log(project):
     records = project / "records"
     output = _play(project, records)
-    _play(project, records, "--check")
+    _play(project, records, "--check", rc=2)
     files = sorted(records.iterdir())
     assert len(files) == 2
     first, check = (json.loads(path.read_text()) for path in files)
@@ -115,5 +119,8 @@ def test_recorder_writes_changed_tasks_with_diffs_and_hides_no_log(project):
         "handler": False,
         "no_log": True,
     }
+    assert check["stats"]["localhost"]["failed"] == 1
+    failed = [entry for entry in check["tasks"] if entry["status"] == "failed"]
+    assert [(e["task"], e["msg"]) for e in failed] == [("Fail in check mode only", "refused in check mode")]
     assert SECRET not in records.joinpath(files[0].name).read_text()
     assert SECRET not in output, "the default callback must not show the no_log diff either"

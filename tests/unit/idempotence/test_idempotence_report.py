@@ -252,13 +252,26 @@ def test_recorded_dirty_run_fails_at_idempotence_naming_task_and_diff(recorded, 
     assert "idempotence_dirty: Write the API token file (molecule-idempotence_dirty)\n    (no_log: diff hidden)" in text
 
 
-def test_recorded_clean_run_passes(recorded, validate):
-    report = validate(_report(recorded("idempotence_clean"), rc=0, scenario="idempotence_clean"))
-    assert report["passed"] is True
-    assert report["failed_step"] is None
+def test_recorded_idempotent_run_with_a_failing_verify(recorded, validate):
+    """A real run of the clean fixture with an (earlier) wrong verify: idempotent, yet it fails at verify."""
+    report = validate(_report(recorded("idempotence_clean_verify_failed"), rc=1, scenario="idempotence_clean"))
     assert (report["check_mode_changed"], report["first_run_changed"], report["second_run_changed"]) == (2, 2, 0)
-    assert report["steps"][-2:] == ["verify", "destroy"]
-    assert set(report["durations_s"]) >= {"create", "check", "converge", "idempotence", "verify", "destroy"}
+    assert report["second_run_changed_tasks"] == []
+    assert report["passed"] is False
+    assert report["failed_step"] == "verify"
+    assert report["failure"].startswith("verify failed: play: Assert the directory is on the login PATH exactly once")
+    assert report["steps"] == ["destroy", "create", "prepare", "check", "converge", "idempotence", "verify", "destroy"]
+    assert set(report["durations_s"]) == {"destroy", "create", "prepare", "check", "converge", "idempotence", "verify"}
+
+
+def test_recorded_docker_failure_fails_at_create(recorded, validate):
+    """A real run during which dockerd timed out starting the container."""
+    report = validate(_report(recorded("idempotence_create_failed"), rc=1, scenario="idempotence_clean"))
+    assert report["failed_step"] == "create"
+    assert (report["check_mode_changed"], report["first_run_changed"], report["second_run_changed"]) == (None,) * 3
+    assert [task["step"] for task in report["failed_tasks"]] == ["create", "destroy"]
+    table = idem.render_table(_summary([report]))
+    assert table.splitlines()[2].split()[:6] == ["idempotence_clean", "FAIL", "create", "-", "-", "-"]
 
 
 @pytest.mark.parametrize(
