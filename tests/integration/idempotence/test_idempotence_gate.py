@@ -19,7 +19,8 @@ SCENARIOS = ("idempotence_clean", "idempotence_dirty")
 SECRETS = ("fixture-token-clean-7f3a9c", "fixture-token-dirty-7f3a9c")
 GROWN = "+ENV_PATH\tPATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games:/opt/stability/bin:/opt/stability/bin"
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+# One gate run shared by all tests of this module: keep them on one xdist worker (test.sh uses --dist loadgroup).
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("idempotence_gate")]
 
 
 def _containers():
