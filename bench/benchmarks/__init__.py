@@ -1,0 +1,1 @@
+"""Benchmarks of the stability.ops collection; run them with bench/run.py."""

@@ -1,0 +1,86 @@
+"""4. No-op deploy scaling: playbooks/production_deploy.yml converges the lab
+once, then the second (no-op) run is timed on 1..N hosts, with a per-task
+profile (bench/callback_plugins/bench_timer.py) of where the time goes, and the
+tuning measured before/after side by side on the largest size."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from .common import BENCH_DIR, REPO_ROOT, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
+
+PLAYBOOK = REPO_ROOT / "playbooks" / "production_deploy.yml"
+# As scripts/main.sh runs it on the lab: one batch.
+EXTRA_VARS = '{"stability_ops_serial": "100%"}'
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def _deploy(lab, inventory: Path, deadline: Deadline, env_extra: dict[str, str], what: str,
+            timer_path: Path | None = None) -> tuple[float, dict[str, int]]:
+    env = ansible_env(**lab.env, **env_extra)
+    if timer_path:
+        env.update(ANSIBLE_CALLBACK_PLUGINS=str(BENCH_DIR / "callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="bench_timer", BENCH_TIMER_PATH=str(timer_path))
+    timed = run_timed(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK), "-e", EXTRA_VARS], env=env,
+                      timeout=deadline.left(900), what=what)
+    changed = {host: int(c) for host, _ok, c, _u, _f in RECAP.findall(timed.process.stdout)}
+    return timed.seconds, changed
+
+
+def _fit(points: list[tuple[int, float]]) -> dict[str, float]:
+    """Least squares: seconds = fixed + per_host * hosts."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var if var else 0.0
+    return {"per_host_seconds": round(slope, 3), "fixed_seconds": round(mean_y - slope * mean_x, 3)}
+
+
+def run(lab, sizes: list[int], reps: int, budget: float, tuning: dict[str, str], top: int = 10) -> dict:
+    deadline = Deadline(budget, "deploy")
+    result: dict = {"sizes": sizes, "reps": reps, "extra_vars": EXTRA_VARS,
+                    "settings": "repository ansible.cfg: forks 5, docker connection, gather_facts false in the play"}
+    largest = lab.subset(sizes[-1])
+    first, changed = _deploy(lab, largest, deadline, {}, "first production_deploy.yml run")
+    result["first_run"] = {"hosts": sizes[-1], "seconds": round(first, 3), "changed": sum(changed.values())}
+    log(f"deploy: first run on {sizes[-1]} host(s) in {first:.1f} s ({sum(changed.values())} changes)")
+    by_size = {}
+    with tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
+        for size in sizes:
+            inventory = lab.subset(size)
+            timer = Path(tmp, f"timer-{size}.json")
+            times, changes = [], []
+            for _ in range(reps):
+                seconds, changed = _deploy(lab, inventory, deadline, {}, f"no-op deploy on {size} host(s)", timer)
+                times.append(seconds)
+                changes.append(sum(changed.values()))
+            profile = json.loads(timer.read_text())
+            by_size[str(size)] = {"times": summary(times), "changed": max(changes),
+                                  "seconds_per_host": round(summary(times)["median"] / size, 3),
+                                  "top_tasks": profile["tasks"][:top]}
+            log(f"deploy: no-op run on {size} host(s): {summary(times)['median']:.1f} s, {max(changes)} changes")
+        result["by_size"] = by_size
+        result["fit"] = _fit([(int(size), row["times"]["median"]) for size, row in by_size.items()])
+        if tuning:
+            inventory = lab.subset(sizes[-1])
+            variants = {"before": {}, "after": tuning}
+            profiles: dict[str, dict] = {}
+
+            def measure(name: str, env_extra: dict[str, str]) -> float:
+                timer = Path(tmp, f"tuning-{name}.json")
+                seconds, _changed = _deploy(lab, inventory, deadline, env_extra, f"no-op deploy ({name} tuning)",
+                                            timer)
+                profiles[name] = json.loads(timer.read_text())["tasks"][:top]
+                return seconds
+
+            times = interleaved(variants, reps, measure)
+            result["tuning"] = {"settings": tuning, "hosts": sizes[-1],
+                                "times": {name: summary(values) for name, values in times.items()},
+                                "after_over_before": round(ratio(times["after"], times["before"]), 3),
+                                "top_tasks_after": profiles.get("after", [])}
+            log(f"deploy: tuning on {sizes[-1]} host(s): after/before = {result['tuning']['after_over_before']}")
+    return result

@@ -1,0 +1,51 @@
+"""1. Health check vs the floor: health_check, a ping playbook, `ansible -m ping`
+and the naive task-per-check playbook on the same lab hosts, interleaved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import BENCH_DIR, PLAYBOOKS, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
+
+ADHOC_PING = "ansible -m ping"
+PING = "ping playbook"
+HEALTH = "health_check"
+NAIVE = "naive tasks"
+PLAYBOOK = {ADHOC_PING: None, PING: PLAYBOOKS / "ping.yml", HEALTH: PLAYBOOKS / "health_check.yml",
+            NAIVE: BENCH_DIR / "naive_health_check.yml"}
+
+
+def _argv(name: str, inventory: Path) -> list[str]:
+    playbook = PLAYBOOK[name.split(" (")[0]]  # "health_check (tuned)" runs health_check
+    if playbook is None:
+        return ["ansible", "-i", str(inventory), "all", "-m", "ansible.builtin.ping", "-o"]
+    return ["ansible-playbook", "-i", str(inventory), str(playbook)]
+
+
+def compare(lab, size: int, variants: dict[str, dict[str, str]], reps: int, deadline: Deadline,
+            base: str = PING) -> dict:
+    """Interleaved runs of each variant (name -> extra environment) on the first `size` lab hosts."""
+    inventory = lab.subset(size)
+
+    def measure(name: str, env_extra: dict[str, str]) -> float:
+        return run_timed(_argv(name, inventory), env=ansible_env(**lab.env, **env_extra), timeout=deadline.left(300),
+                         what=f"{name} on {size} host(s)").seconds
+
+    times = interleaved(variants, reps, measure)
+    log(f"health, {size} host(s): " + ", ".join(f"{n} {summary(v)['median']:.2f} s" for n, v in times.items()))
+    return {"times": {name: summary(values) for name, values in times.items()},
+            "ratios": {name: round(ratio(values, times[base]), 3) for name, values in times.items()}}
+
+
+def run(lab, sizes: list[int], reps: int, budget: float, tuning: dict[str, str]) -> dict:
+    deadline = Deadline(budget, "health")
+    plain = {ADHOC_PING: {}, PING: {}, HEALTH: {}, NAIVE: {}}
+    result = {"sizes": sizes, "reps": reps, "base": PING,
+              "by_size": {str(size): compare(lab, size, plain, reps, deadline) for size in sizes}}
+    if tuning:
+        # Before/after the tuning, side by side on the largest lab.
+        variants = {PING: {}, HEALTH: {}, f"{PING} (tuned)": tuning, f"{HEALTH} (tuned)": tuning,
+                    f"{NAIVE} (tuned)": tuning}
+        result["tuned"] = {"settings": tuning, "size": sizes[-1],
+                           **compare(lab, sizes[-1], variants, reps, deadline)}
+    return result

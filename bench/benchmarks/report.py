@@ -1,0 +1,303 @@
+"""The ratio table printed after each run, and docs/performance.md + .png from a results file."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+HEALTH_TARGET = 1.3
+HOOK_TARGET = 0.02
+PREFLIGHT_TARGET = 100.0
+
+
+def _verdict(ok: bool | None) -> str:
+    return "" if ok is None else ("met" if ok else "MISSED")
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """(benchmark, measure, value, target/verdict) for every ratio of a results file."""
+    out: list[tuple[str, str, str, str]] = []
+    bench = results.get("benchmarks", {})
+    if health := bench.get("health"):
+        for size, row in health["by_size"].items():
+            r = row["ratios"]
+            ok = r["health_check"] <= HEALTH_TARGET
+            out.append(("health", f"{size} host(s): health_check / ping playbook", f"{r['health_check']:.2f}x",
+                         f"<= {HEALTH_TARGET}x {_verdict(ok)}"))
+            out.append(("health", f"{size} host(s): naive tasks / ping playbook", f"{r['naive tasks']:.2f}x", ""))
+            out.append(("health", f"{size} host(s): ansible -m ping / ping playbook", f"{r['ansible -m ping']:.2f}x",
+                        ""))
+        if tuned := health.get("tuned"):
+            r, n = tuned["ratios"], tuned["size"]
+            out.append(("health", f"{n} host(s), pipelining: health_check after / before",
+                        f"{r['health_check (tuned)'] / r['health_check']:.2f}x", ""))
+            out.append(("health", f"{n} host(s), pipelining: naive tasks / ping playbook (both tuned)",
+                        f"{r['naive tasks (tuned)'] / r['ping playbook (tuned)']:.2f}x", ""))
+            out.append(("health", f"{n} host(s), pipelining: health_check / ping playbook (both tuned)",
+                        f"{r['health_check (tuned)'] / r['ping playbook (tuned)']:.2f}x",
+                        f"<= {HEALTH_TARGET}x "
+                        f"{_verdict(r['health_check (tuned)'] / r['ping playbook (tuned)'] <= HEALTH_TARGET)}"))
+    if cb := bench.get("callback"):
+        run = cb["in_run"]
+        label = f"{run['hosts']} x {run['tasks']}"
+        out.append(("callback", f"{label}: whole run with / without", f"{run['whole_run_ratio']:.3f}x",
+                    "within run-to-run noise (3-8%)"))
+        out.append(("callback", f"{label}: hook time / wall time (in run)", f"{cb['hook_share_in_run']:.3%}",
+                    f"< {HOOK_TARGET:.0%} {_verdict(cb['hook_share_in_run'] < HOOK_TARGET)}"))
+        out.append(("callback", f"{label}: hook time / wall time (replayed)", f"{cb['hook_share_replayed']:.3%}",
+                    f"< {HOOK_TARGET:.0%} {_verdict(cb['hook_share_replayed'] < HOOK_TARGET)}"))
+        replay = cb["replay"]["rows"]
+        memory = cb["memory_retained_kib"]
+        flat = memory["max"] - memory["min"] < 64
+        out.append(("callback", f"memory kept, {replay[0]['tasks']}..{replay[-1]['tasks']} tasks",
+                    f"{memory['min']}..{memory['max']} KiB", f"flat {_verdict(flat)}"))
+    if pf := bench.get("preflight"):
+        for row in pf["rows"]:
+            out.append(("preflight", f"{row['files']} files: sops filestatus per file / preflight",
+                        f"{row['speedup']:.0f}x",
+                        f">= {PREFLIGHT_TARGET:.0f}x {_verdict(row['speedup'] >= PREFLIGHT_TARGET)}"))
+            out.append(("preflight", f"{row['files']} files: same, with the proposed libyaml parser",
+                        f"{row['libyaml_speedup']:.0f}x",
+                        f">= {PREFLIGHT_TARGET:.0f}x {_verdict(row['libyaml_speedup'] >= PREFLIGHT_TARGET)}"))
+        out.append(("preflight", "time per file, largest / smallest size", f"{pf['linearity']:.2f}",
+                    f"~1 = linear {_verdict(0.67 <= pf['linearity'] <= 1.5)}"))
+    if dp := bench.get("deploy"):
+        for size, row in dp["by_size"].items():
+            out.append(("deploy", f"{size} host(s): no-op run, seconds per host", f"{row['seconds_per_host']:.2f} s",
+                        f"{row['changed']} change(s)"))
+        out.append(("deploy", "marginal cost per extra host (fit)", f"{dp['fit']['per_host_seconds']:.2f} s",
+                    f"fixed {dp['fit']['fixed_seconds']:.1f} s"))
+        if tuning := dp.get("tuning"):
+            out.append(("deploy", f"{tuning['hosts']} host(s), pipelining: no-op run after / before",
+                        f"{tuning['after_over_before']:.2f}x", ""))
+    for name, error in results.get("errors", {}).items():
+        out.append((name, "ERROR", error.splitlines()[0][:80], ""))
+    return out
+
+
+def ratio_table(results: dict) -> str:
+    table = rows(results)
+    header = ("benchmark", "measure", "value", "target")
+    widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(4)]
+    lines = [f"Ratios ({results.get('profile')} run, measured side by side in one run)"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def _md_table(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _health_md(health: dict) -> list[str]:
+    names = ["ansible -m ping", "ping playbook", "health_check", "naive tasks"]
+    body = []
+    for size, row in health["by_size"].items():
+        body.append([size] + [f"{row['times'][n]['median']:.1f} s ({row['ratios'][n]:.2f}x)" for n in names])
+    out = ["## 1. Health check vs the floor", "",
+           "Wall time of `ansible-playbook` (median of the interleaved runs; in brackets, the ratio to the ping",
+           "playbook of the same size, measured in the same run). Target: health_check <= "
+           f"{HEALTH_TARGET}x the ping playbook.", "",
+           _md_table(["hosts", *names], body), ""]
+    if tuned := health.get("tuned"):
+        r, t = tuned["ratios"], tuned["times"]
+        out += [f"With connection pipelining (`{_env(tuned['settings'])}`), side by side on {tuned['size']} hosts:", "",
+                _md_table(["variant", "before", "after", "after / before"], [
+                    [n, f"{t[n]['median']:.1f} s", f"{t[n + ' (tuned)']['median']:.1f} s",
+                     f"{r[n + ' (tuned)'] / r[n]:.2f}x"] for n in ("ping playbook", "health_check")]
+                    + [["naive tasks", "", f"{t['naive tasks (tuned)']['median']:.1f} s", ""]]), "",
+                f"Tuned health_check / tuned ping playbook: "
+                f"**{r['health_check (tuned)'] / r['ping playbook (tuned)']:.2f}x**; tuned naive tasks / tuned ping "
+                f"playbook: {r['naive tasks (tuned)'] / r['ping playbook (tuned)']:.2f}x.", ""]
+    return out
+
+
+def _env(settings: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def _callback_md(cb: dict) -> list[str]:
+    run = cb["in_run"]
+    t = run["times"]
+    replay = cb["replay"]
+    return [
+        "## 2. Callback overhead (`stability.ops.health_summary`)", "",
+        f"A local playbook of {run['hosts']} hosts x {run['tasks']} cheap tasks (debug, set_fact, skipped), with and "
+        "without the callback. Whole-run timings vary by 3-8% between runs, so the callback's own hooks are timed",
+        "too: in the run (the callback records `meta.callback_hook_seconds`) and by replaying real ansible result",
+        "objects (`Host`, `Task`, `CallbackTaskResult`) into the callback loaded by ansible's plugin loader.", "",
+        _md_table(["measure", "value"], [
+            ["wall time without / with the callback",
+             f"{t['without callback']['median']:.1f} s / {t['with health_summary']['median']:.1f} s "
+             f"({run['whole_run_ratio']:.3f}x, within noise)"],
+            ["time inside the hooks (in run)", f"{max(run['hook_seconds']):.3f} s in {max(run['hook_calls'])} calls "
+             f"= **{cb['hook_share_in_run']:.3%}** of the wall time (target < {HOOK_TARGET:.0%})"],
+            ["hooks + final write (replayed)", f"{cb['hook_share_replayed']:.3%} of the same wall time"],
+        ]), "",
+        f"Replay on {replay['hosts']} hosts: time per event and memory still held by the callback after every event "
+        "(tracemalloc, after a warm-up; it keeps counts, at most `max_failed_tasks` failures per host, never a "
+        "result):", "",
+        _md_table(["tasks", "events", "us per event", "final write", "memory kept"], [
+            [r["tasks"], r["events"], r["microseconds_per_event"], f"{r['final_write_seconds'] * 1000:.1f} ms",
+             f"{r['retained_kib']} KiB"] for r in replay["rows"]]), ""]
+
+
+def _preflight_md(pf: dict) -> list[str]:
+    body = []
+    for r in pf["rows"]:
+        body.append([r["files"], ", ".join(f"{k} {v}" for k, v in r["by_kind"].items()),
+                     f"{r['preflight']['median']:.2f} s ({r['preflight_microseconds_per_file']} us/file)",
+                     f"{r['sops_filestatus_extrapolated']['median']:.0f} s ({r['sops_milliseconds_per_file']} ms/file)",
+                     f"**{r['speedup']:.0f}x**",
+                     f"{r['libyaml_proposed']['median']:.2f} s ({r['libyaml_speedup']:.0f}x)",
+                     f"{r['decrypt_milliseconds_per_file']} ms"])
+    out = ["## 3. Secrets preflight throughput", "",
+           "Generated inventories (a third each SOPS, Vault, plain vars with inline `!vault` values) checked by",
+           "the preflight rules as the `stability.ops.preflight_secrets` action calls them (default paths,",
+           "`decrypt: false`),",
+           f"against one `sops filestatus` process per file. {pf['note']} Target: >= {PREFLIGHT_TARGET:.0f}x, linear.",
+           "", _md_table(["files", "kinds", "preflight", "sops filestatus per file", "speedup",
+                          "with libyaml (proposed)", "decrypt: true, per file"], body), "",
+           f"Time per file at the largest size / at the smallest: {pf['linearity']:.2f} (1.0 = linear)."]
+    if "playbook_seconds" in pf["rows"][-1]:
+        out.append(f"The same {pf['rows'][-1]['files']} files through `ansible-playbook` and the action plugin: "
+                   f"{pf['rows'][-1]['playbook_seconds']:.1f} s (ansible's start-up included).")
+    out += ["", "`decrypt: true` (the preflight playbook's default) also runs `sops --decrypt` once per SOPS file: "
+            "its cost per file is that of a sops process, like the baseline.", ""]
+    return out
+
+
+def _deploy_md(dp: dict) -> list[str]:
+    body = [[size, f"{r['times']['median']:.1f} s", f"{r['seconds_per_host']:.2f} s", r["changed"]]
+            for size, r in dp["by_size"].items()]
+    largest = list(dp["by_size"].values())[-1]
+    out = ["## 4. No-op deploy scaling (`playbooks/production_deploy.yml`, second run)", "",
+           f"Settings: {dp['settings']}; `-e '{dp['extra_vars']}'` as scripts/main.sh runs it. First run (converge) "
+           f"on {dp['first_run']['hosts']} hosts: {dp['first_run']['seconds']:.1f} s, "
+           f"{dp['first_run']['changed']} changes.",
+           "", _md_table(["hosts", "no-op run", "per host", "changes"], body), "",
+           f"Least-squares fit: {dp['fit']['fixed_seconds']:.1f} s fixed + {dp['fit']['per_host_seconds']:.2f} s per "
+           "extra host.", "", f"Where the time goes on {list(dp['by_size'])[-1]} hosts (top tasks, wall time from each "
+           "task's start to the next):", "",
+           _md_table(["task", "seconds"], [[t["task"].replace("|", "\\|"), f"{t['seconds']:.2f}"]
+                                           for t in largest["top_tasks"]]), ""]
+    if tuning := dp.get("tuning"):
+        t = tuning["times"]
+        out += [f"With `{_env(tuning['settings'])}`, side by side on {tuning['hosts']} hosts: before "
+                f"{t['before']['median']:.1f} s, after {t['after']['median']:.1f} s: "
+                f"**{tuning['after_over_before']:.2f}x**.", ""]
+    return out
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    bench = results["benchmarks"]
+    out = ["# Performance", "",
+           "<!-- Generated by bench/run.py --write-docs from a results file; do not edit by hand. -->", "",
+           "Can the health check and the preflight run on every deploy? These numbers say how much they cost.",
+           "Every ratio below is measured within one run, the variants interleaved (A B C, B C A, ...), because",
+           "absolute times on a shared 2-core machine vary from run to run: compare ratios, not seconds.", "",
+           "Reproduce with `.venv/bin/python bench/run.py --write-docs` (about 15 minutes; bench/README.md).", "",
+           f"Run: {results['started']}, profile `{results['profile']}`, commit `{m['commit']}`, {m['ansible']}, Python "
+           f"{m['python']}, {m['cpus']} CPUs, {m['memory_mb']} MB RAM, load average at start "
+           f"{', '.join(str(x) for x in m['load_average_at_start'])}. Lab: {results.get('lab', {}).get('hosts', '-')} "
+           "systemd containers reached with `community.docker.docker` (no SSH).", "",
+           "## Summary", "", _md_table(["benchmark", "measure", "value", "target"],
+                                        [list(r) for r in rows(results)]), "",
+           "![Benchmark plots](performance.png)", ""]
+    if "health" in bench:
+        out += _health_md(bench["health"])
+    if "callback" in bench:
+        out += _callback_md(bench["callback"])
+    if "preflight" in bench:
+        out += _preflight_md(bench["preflight"])
+    if "deploy" in bench:
+        out += _deploy_md(bench["deploy"])
+    if results.get("errors"):
+        out += ["## Not measured in this run", ""] + [f"- {k}: {v.splitlines()[0]}" for k, v in
+                                                      results["errors"].items()] + [""]
+    out += ["## Tuning", "", "See bench/README.md for the tuning the numbers call for and its measured effect.", ""]
+    return "\n".join(out)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bench = results["benchmarks"]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    fig.suptitle(f"stability.ops benchmarks ({results['started']}, {results['machine']['cpus']} CPUs)", fontsize=13)
+    ax = axes[0][0]
+    if health := bench.get("health"):
+        sizes = [int(s) for s in health["by_size"]]
+        for name, style in (("ping playbook", "o-"), ("health_check", "s-"), ("naive tasks", "^--"),
+                            ("ansible -m ping", "x:")):
+            ax.plot(sizes, [health["by_size"][str(s)]["times"][name]["median"] for s in sizes], style, label=name)
+        ax.set_xticks(sizes)
+    ax.set(title="1. Health check vs the floor", xlabel="lab hosts", ylabel="wall time (s)")
+    ax.legend(fontsize=8) if health else ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
+    ax = axes[0][1]
+    if cb := bench.get("callback"):
+        rows_ = cb["replay"]["rows"]
+        tasks = [r["tasks"] for r in rows_]
+        ax.plot(tasks, [r["retained_kib"] for r in rows_], "o-", label="memory kept (KiB)")
+        ax.set_xscale("log")
+        ax.set_ylim(0, max(64, max(r["retained_kib"] for r in rows_) * 1.5))
+        ax2 = ax.twinx()
+        ax2.plot(tasks, [r["microseconds_per_event"] for r in rows_], "s--", color="tab:orange", label="us per event")
+        ax2.set_ylim(0, max(r["microseconds_per_event"] for r in rows_) * 1.5)
+        ax2.set_ylabel("microseconds per event")
+        ax.legend(loc="upper left", fontsize=8)
+        ax2.legend(loc="upper right", fontsize=8)
+        ax.set_title(f"2. health_summary: hooks {cb['hook_share_in_run']:.2%} of wall time")
+    else:
+        ax.set_title("2. Callback overhead (not measured)")
+    ax.set(xlabel=f"tasks ({cb['replay']['hosts'] if cb else '-'} hosts, replayed)", ylabel="KiB kept")
+    ax = axes[1][0]
+    if pf := bench.get("preflight"):
+        files = [r["files"] for r in pf["rows"]]
+        ax.plot(files, [r["preflight"]["median"] for r in pf["rows"]], "o-", label="preflight (current)")
+        ax.plot(files, [r["libyaml_proposed"]["median"] for r in pf["rows"]], "s-", label="preflight + libyaml")
+        ax.plot(files, [r["sops_filestatus_extrapolated"]["median"] for r in pf["rows"]], "^--",
+                label="sops filestatus per file (extrapolated)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
+    ax.set(title="3. Secrets preflight throughput", xlabel="files", ylabel="wall time (s, log)")
+    ax = axes[1][1]
+    if dp := bench.get("deploy"):
+        sizes = [int(s) for s in dp["by_size"]]
+        ax.plot(sizes, [dp["by_size"][str(s)]["times"]["median"] for s in sizes], "o-", label="no-op deploy")
+        if tuning := dp.get("tuning"):
+            ax.plot([tuning["hosts"]], [tuning["times"]["after"]["median"]], "r*", markersize=12,
+                    label="with pipelining")
+        ax.set_xticks(sizes)
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
+    ax.set(title="4. No-op production_deploy.yml", xlabel="lab hosts", ylabel="wall time (s)")
+    for row in axes:
+        for a in row:
+            a.grid(True, alpha=0.3)
+            a.set_ylim(bottom=0) if a.get_yscale() == "linear" and not math.isnan(a.get_ylim()[0]) else None
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_docs(results: dict, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    md, png = directory / "performance.md", directory / "performance.png"
+    md.write_text(markdown(results))
+    plot(results, png)
+    return [md, png]

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Benchmarks of the stability.ops collection (see bench/README.md).
+
+    .venv/bin/python bench/run.py                  the full run (about 15 minutes)
+    .venv/bin/python bench/run.py --smoke          the smallest sizes (the test suite's variant)
+    .venv/bin/python bench/run.py --only preflight callback
+    .venv/bin/python bench/run.py --write-docs     also regenerate docs/performance.md and .png
+    .venv/bin/python bench/run.py --docs-from bench/results/latest.json   only regenerate the docs
+
+Every ratio is measured within one run, side by side; a table of ratios is
+printed at the end and the results go to bench/results/<UTC time>.json (and
+latest.json). Exit status 1 when a benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmarks import callback, common, deploy, health, preflight, report
+
+TUNING = {"ANSIBLE_PIPELINING": "true"}
+PROFILES = {
+    "full": {
+        "lab_hosts": 20,
+        "health": {"sizes": [1, 5, 10, 20], "reps": 2, "budget": 330},
+        "callback": {"hosts": 20, "tasks": 200, "reps": 1, "replay_tasks": [200, 2000, 10000], "budget": 300},
+        "preflight": {"counts": [1000, 10000], "sample": 200, "reps": 3, "budget": 200},
+        "deploy": {"sizes": [1, 5, 10, 20], "reps": 1, "budget": 420},
+        "tuning": TUNING,
+    },
+    "smoke": {
+        "lab_hosts": 1,
+        "health": {"sizes": [1], "reps": 1, "budget": 120},
+        "callback": {"hosts": 2, "tasks": 10, "reps": 1, "replay_tasks": [10, 100], "budget": 60},
+        "preflight": {"counts": [30, 90], "sample": 10, "reps": 1, "budget": 60},
+        "deploy": {"sizes": [1], "reps": 1, "budget": 150},
+        "tuning": {},
+    },
+}
+BENCHMARKS = ("preflight", "callback", "health", "deploy")
+RESULTS_DIR = common.BENCH_DIR / "results"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="smallest sizes, no tuning variants")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), metavar="NAME",
+                        help=f"run only these benchmarks ({', '.join(BENCHMARKS)})")
+    parser.add_argument("--results", type=Path, help="results file (default bench/results/<UTC time>.json)")
+    parser.add_argument("--write-docs", action="store_true", help="write docs/performance.md and the PNG")
+    parser.add_argument("--docs-dir", type=Path, default=common.REPO_ROOT / "docs",
+                        help="where --write-docs writes (default docs/)")
+    parser.add_argument("--docs-from", type=Path, help="only regenerate the docs from this results file")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict:
+    profile_name = "smoke" if args.smoke else "full"
+    profile = PROFILES[profile_name]
+    results: dict = {"profile": profile_name, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "machine": common.machine(), "settings": {"tuning": profile["tuning"]}, "benchmarks": {},
+                     "errors": {}}
+    path = args.results or RESULTS_DIR / f"{results['started'].replace(':', '')}.json"
+    start = time.perf_counter()
+
+    def attempt(name: str, func) -> None:
+        if name not in args.only:
+            return
+        common.log(f"benchmark: {name}")
+        try:
+            results["benchmarks"][name] = func()
+        except Exception as exc:  # record it, go on with the others, fail at the end
+            results["errors"][name] = f"{type(exc).__name__}: {exc}"
+            common.log(f"benchmark {name} failed: {exc}")
+            traceback.print_exc(file=sys.stderr)
+        common.write_json(path, results)
+
+    preflight_cfg, callback_cfg = profile["preflight"], profile["callback"]
+    attempt("preflight", lambda: preflight.run(preflight_cfg["counts"], preflight_cfg["sample"], preflight_cfg["reps"],
+                                               preflight_cfg["budget"], playbook=not args.smoke))
+    attempt("callback", lambda: callback.run(callback_cfg["hosts"], callback_cfg["tasks"], callback_cfg["reps"],
+                                             callback_cfg["replay_tasks"], callback_cfg["budget"]))
+    if {"health", "deploy"} & set(args.only):
+        try:
+            with common.lab(profile["lab_hosts"]) as lab:
+                results["lab"] = {"hosts": len(lab.hosts), "boot_seconds": round(lab.boot_seconds, 1)}
+                health_cfg, deploy_cfg = profile["health"], profile["deploy"]
+                attempt("health", lambda: health.run(lab, health_cfg["sizes"], health_cfg["reps"],
+                                                     health_cfg["budget"], profile["tuning"]))
+                attempt("deploy", lambda: deploy.run(lab, deploy_cfg["sizes"], deploy_cfg["reps"],
+                                                     deploy_cfg["budget"], profile["tuning"]))
+        except common.BenchError as exc:
+            for name in ("health", "deploy"):
+                if name in args.only and name not in results["benchmarks"]:
+                    results["errors"].setdefault(name, f"lab: {exc}")
+    results["total_seconds"] = round(time.perf_counter() - start, 1)
+    common.write_json(path, results)
+    common.write_json(RESULTS_DIR / "latest.json", results)
+    results["_path"] = str(path)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.docs_from:
+        results = json.loads(args.docs_from.read_text())
+    else:
+        results = run(args)
+    print(report.ratio_table(results))
+    if not args.docs_from:
+        print(f"\nresults: {results.pop('_path')} (total {results['total_seconds']} s)")
+    if args.write_docs or args.docs_from:
+        written = report.write_docs(results, args.docs_dir)
+        print("docs: " + ", ".join(str(p) for p in written))
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
