@@ -28,7 +28,9 @@ image_tag() {
 }
 image_ref() { printf '%s:%s' "$STABILITY_OPS_IMAGE_REPO" "$(image_tag)"; }
 
-docker_running() { docker info >/dev/null 2>&1; }
+# `docker version` asks the daemon for little; bounded so a wedged daemon
+# fails the check instead of hanging the caller.
+docker_running() { timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 # Ansible finds collections only in an ansible_collections/<ns>/<name> tree;
 # link the repository there so playbooks run against the working copy.
