@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import traceback
@@ -29,15 +30,15 @@ TUNING = {"ANSIBLE_PIPELINING": "true"}
 PROFILES = {
     "full": {
         "lab_hosts": 20,
-        "health": {"sizes": [1, 5, 10, 20], "reps": 2, "budget": 330},
+        "health": {"sizes": [1, 5, 10, 20], "reps": {1: 2, 5: 2, 10: 1, 20: 1}, "budget": 600, "tuning_size": 5},
         "callback": {"hosts": 20, "tasks": 200, "reps": 1, "replay_tasks": [200, 2000, 10000], "budget": 300},
         "preflight": {"counts": [1000, 10000], "sample": 200, "reps": 3, "budget": 200},
-        "deploy": {"sizes": [1, 5, 10, 20], "reps": 1, "budget": 420},
+        "deploy": {"sizes": [1, 5, 10, 20], "reps": 1, "budget": 480},
         "tuning": TUNING,
     },
     "smoke": {
         "lab_hosts": 1,
-        "health": {"sizes": [1], "reps": 1, "budget": 120},
+        "health": {"sizes": [1], "reps": {1: 1}, "budget": 120, "tuning_size": 1},
         "callback": {"hosts": 2, "tasks": 10, "reps": 1, "replay_tasks": [10, 100], "budget": 60},
         "preflight": {"counts": [30, 90], "sample": 10, "reps": 1, "budget": 60},
         "deploy": {"sizes": [1], "reps": 1, "budget": 150},
@@ -57,7 +58,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--write-docs", action="store_true", help="write docs/performance.md and the PNG")
     parser.add_argument("--docs-dir", type=Path, default=common.REPO_ROOT / "docs",
                         help="where --write-docs writes (default docs/)")
-    parser.add_argument("--docs-from", type=Path, help="only regenerate the docs from this results file")
+    parser.add_argument("--docs-from", type=Path, nargs="+", metavar="RESULTS",
+                        help="only regenerate the docs from these results files (several: their benchmarks are "
+                             "merged, each keeps the ratios of its own run)")
     return parser.parse_args(argv)
 
 
@@ -93,7 +96,8 @@ def run(args: argparse.Namespace) -> dict:
                 results["lab"] = {"hosts": len(lab.hosts), "boot_seconds": round(lab.boot_seconds, 1)}
                 health_cfg, deploy_cfg = profile["health"], profile["deploy"]
                 attempt("health", lambda: health.run(lab, health_cfg["sizes"], health_cfg["reps"],
-                                                     health_cfg["budget"], profile["tuning"]))
+                                                     health_cfg["budget"], profile["tuning"],
+                                                     health_cfg["tuning_size"]))
                 attempt("deploy", lambda: deploy.run(lab, deploy_cfg["sizes"], deploy_cfg["reps"],
                                                      deploy_cfg["budget"], profile["tuning"]))
         except common.BenchError as exc:
@@ -107,10 +111,32 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
+def merge(runs: list[dict]) -> dict:
+    """Benchmarks from several runs (a later run wins); ratios are never formed across runs."""
+    merged = dict(runs[0], benchmarks={}, errors={}, runs=[])
+    for result in runs:
+        merged["runs"].append({"started": result["started"], "profile": result["profile"],
+                               "benchmarks": sorted(result["benchmarks"]), "commit": result["machine"]["commit"]})
+        merged["benchmarks"].update(result["benchmarks"])
+        merged.setdefault("lab", result.get("lab"))
+        if result.get("lab"):
+            merged["lab"] = result["lab"]
+    for result in runs:
+        for name, error in result["errors"].items():
+            if name not in merged["benchmarks"]:
+                merged["errors"][name] = error
+    return merged
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the lab's finally: containers are removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminate)
     if args.docs_from:
-        results = json.loads(args.docs_from.read_text())
+        results = merge([json.loads(path.read_text()) for path in args.docs_from])
     else:
         results = run(args)
     print(report.ratio_table(results))

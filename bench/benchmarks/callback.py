@@ -42,6 +42,21 @@ def write_playbook(directory: Path, hosts: int, tasks: int) -> tuple[Path, Path]
     return directory / "inventory.yml", directory / "playbook.yml"
 
 
+def _config_without_callbacks(directory: Path) -> Path:
+    """The repository's ansible.cfg without callbacks_enabled, its relative paths made absolute."""
+    lines = []
+    for line in (REPO_ROOT / "ansible.cfg").read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "callbacks_enabled":
+            continue
+        if sep and key.strip() in ("collections_path", "collections_paths", "roles_path"):
+            line = f"{key}= " + ":".join(str(REPO_ROOT / p.strip()) for p in value.split(":"))
+        lines.append(line)
+    path = directory / "ansible.cfg"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def in_run(hosts: int, tasks: int, reps: int, deadline: Deadline) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-callback-") as tmp:
         directory = Path(tmp)
@@ -50,9 +65,11 @@ def in_run(hosts: int, tasks: int, reps: int, deadline: Deadline) -> dict:
         hook_share: list[float] = []
         hook_seconds: list[float] = []
         hook_calls: list[int] = []
+        # The repository's ansible.cfg enables the callback for every run: both variants use a copy without it.
+        config = _config_without_callbacks(directory)
         variants = {
-            "without callback": {},
-            "with health_summary": {"ANSIBLE_CALLBACKS_ENABLED": CALLBACK,
+            "without callback": {"ANSIBLE_CONFIG": str(config)},
+            "with health_summary": {"ANSIBLE_CONFIG": str(config), "ANSIBLE_CALLBACKS_ENABLED": CALLBACK,
                                     "STABILITY_OPS_SUMMARY_PATH": str(summary_path)},
         }
 
@@ -61,7 +78,7 @@ def in_run(hosts: int, tasks: int, reps: int, deadline: Deadline) -> dict:
             seconds = run_timed(["ansible-playbook", "-i", str(inventory), str(playbook)],
                                 env=ansible_env(**env_extra), timeout=deadline.left(600),
                                 what=f"{hosts} x {tasks} {name}").seconds
-            if env_extra:
+            if "ANSIBLE_CALLBACKS_ENABLED" in env_extra:
                 meta = json.loads(summary_path.read_text())["meta"]
                 hook_seconds.append(meta["callback_hook_seconds"])
                 hook_calls.append(meta["callback_hook_calls"])

@@ -49,6 +49,8 @@ def ansible_env(**extra: str) -> dict[str, str]:
         "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(cache / "xdg")),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
+        # ansible.cfg enables the health_summary callback: keep its document away from .cache/reports.
+        "STABILITY_OPS_SUMMARY_PATH": str(Path(tempfile.gettempdir()) / f"stability-ops-bench-{os.getpid()}.json"),
     }
     env.update(extra)
     return env

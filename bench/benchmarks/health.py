@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import BENCH_DIR, PLAYBOOKS, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
+from .common import BENCH_DIR, PLAYBOOKS, BenchError, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
 
 ADHOC_PING = "ansible -m ping"
 PING = "ping playbook"
@@ -37,15 +37,23 @@ def compare(lab, size: int, variants: dict[str, dict[str, str]], reps: int, dead
             "ratios": {name: round(ratio(values, times[base]), 3) for name, values in times.items()}}
 
 
-def run(lab, sizes: list[int], reps: int, budget: float, tuning: dict[str, str]) -> dict:
+def run(lab, sizes: list[int], reps: dict[int, int], budget: float, tuning: dict[str, str],
+        tuning_size: int) -> dict:
+    """reps: repetitions per size (fewer on the big labs, where one run is long and less noisy)."""
     deadline = Deadline(budget, "health")
     plain = {ADHOC_PING: {}, PING: {}, HEALTH: {}, NAIVE: {}}
-    result = {"sizes": sizes, "reps": reps, "base": PING,
-              "by_size": {str(size): compare(lab, size, plain, reps, deadline) for size in sizes}}
+    result = {"sizes": sizes, "reps": {str(k): v for k, v in reps.items()}, "base": PING, "by_size": {}}
+    for size in sizes:
+        try:
+            result["by_size"][str(size)] = compare(lab, size, plain, reps[size], deadline)
+        except BenchError as exc:  # keep the sizes measured so far
+            result["incomplete"] = f"{size} host(s): {exc}"
+            log(f"health: stopped at {size} host(s): {exc}")
+            return result
     if tuning:
-        # Before/after the tuning, side by side on the largest lab.
+        # Before/after the tuning, side by side.
         variants = {PING: {}, HEALTH: {}, f"{PING} (tuned)": tuning, f"{HEALTH} (tuned)": tuning,
                     f"{NAIVE} (tuned)": tuning}
-        result["tuned"] = {"settings": tuning, "size": sizes[-1],
-                           **compare(lab, sizes[-1], variants, reps, deadline)}
+        result["tuned"] = {"settings": tuning, "size": tuning_size,
+                           **compare(lab, tuning_size, variants, reps[tuning_size], deadline)}
     return result

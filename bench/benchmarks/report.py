@@ -14,6 +14,12 @@ def _verdict(ok: bool | None) -> str:
     return "" if ok is None else ("met" if ok else "MISSED")
 
 
+def bytes_per_extra_event(replay: list[dict]) -> float:
+    first, last = replay[0], replay[-1]
+    events = last["events"] - first["events"]
+    return max(0.0, (last["retained_kib"] - first["retained_kib"]) * 1024 / events) if events else 0.0
+
+
 def rows(results: dict) -> list[tuple[str, str, str, str]]:
     """(benchmark, measure, value, target/verdict) for every ratio of a results file."""
     out: list[tuple[str, str, str, str]] = []
@@ -48,17 +54,20 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                     f"< {HOOK_TARGET:.0%} {_verdict(cb['hook_share_replayed'] < HOOK_TARGET)}"))
         replay = cb["replay"]["rows"]
         memory = cb["memory_retained_kib"]
-        flat = memory["max"] - memory["min"] < 64
+        per_event = bytes_per_extra_event(replay)
+        # Flat: far below one byte kept per extra event (keeping any result would cost hundreds).
         out.append(("callback", f"memory kept, {replay[0]['tasks']}..{replay[-1]['tasks']} tasks",
-                    f"{memory['min']}..{memory['max']} KiB", f"flat {_verdict(flat)}"))
+                    f"{memory['min']}..{memory['max']} KiB ({per_event:.2f} B/event)",
+                    f"flat {_verdict(per_event < 1)}"))
     if pf := bench.get("preflight"):
         for row in pf["rows"]:
             out.append(("preflight", f"{row['files']} files: sops filestatus per file / preflight",
                         f"{row['speedup']:.0f}x",
                         f">= {PREFLIGHT_TARGET:.0f}x {_verdict(row['speedup'] >= PREFLIGHT_TARGET)}"))
-            out.append(("preflight", f"{row['files']} files: same, with the proposed libyaml parser",
-                        f"{row['libyaml_speedup']:.0f}x",
-                        f">= {PREFLIGHT_TARGET:.0f}x {_verdict(row['libyaml_speedup'] >= PREFLIGHT_TARGET)}"))
+            out.append(("preflight", f"{row['files']} files: before (pure-Python YAML parser), same ratio",
+                        f"{row['pure_python_speedup']:.0f}x", ""))
+            out.append(("preflight", f"{row['files']} files: shipped ({row['loader']}) / pure-Python parser",
+                        f"{row['shipped_over_pure_python']:.2f}x", ""))
         out.append(("preflight", "time per file, largest / smallest size", f"{pf['linearity']:.2f}",
                     f"~1 = linear {_verdict(0.67 <= pf['linearity'] <= 1.5)}"))
     if dp := bench.get("deploy"):
@@ -142,7 +151,9 @@ def _callback_md(cb: dict) -> list[str]:
         ]), "",
         f"Replay on {replay['hosts']} hosts: time per event and memory still held by the callback after every event "
         "(tracemalloc, after a warm-up; it keeps counts, at most `max_failed_tasks` failures per host, never a "
-        "result):", "",
+        f"result). From the smallest to the largest replay the memory kept grows by "
+        f"{bytes_per_extra_event(replay['rows']):.2f} bytes per extra event: flat (one kept result would be "
+        "hundreds of bytes).", "",
         _md_table(["tasks", "events", "us per event", "final write", "memory kept"], [
             [r["tasks"], r["events"], r["microseconds_per_event"], f"{r['final_write_seconds'] * 1000:.1f} ms",
              f"{r['retained_kib']} KiB"] for r in replay["rows"]]), ""]
@@ -155,7 +166,7 @@ def _preflight_md(pf: dict) -> list[str]:
                      f"{r['preflight']['median']:.2f} s ({r['preflight_microseconds_per_file']} us/file)",
                      f"{r['sops_filestatus_extrapolated']['median']:.0f} s ({r['sops_milliseconds_per_file']} ms/file)",
                      f"**{r['speedup']:.0f}x**",
-                     f"{r['libyaml_proposed']['median']:.2f} s ({r['libyaml_speedup']:.0f}x)",
+                     f"{r['pure_python_parser']['median']:.2f} s ({r['pure_python_speedup']:.0f}x)",
                      f"{r['decrypt_milliseconds_per_file']} ms"])
     out = ["## 3. Secrets preflight throughput", "",
            "Generated inventories (a third each SOPS, Vault, plain vars with inline `!vault` values) checked by",
@@ -163,8 +174,10 @@ def _preflight_md(pf: dict) -> list[str]:
            "`decrypt: false`),",
            f"against one `sops filestatus` process per file. {pf['note']} Target: >= {PREFLIGHT_TARGET:.0f}x, linear.",
            "", _md_table(["files", "kinds", "preflight", "sops filestatus per file", "speedup",
-                          "with libyaml (proposed)", "decrypt: true, per file"], body), "",
-           f"Time per file at the largest size / at the smallest: {pf['linearity']:.2f} (1.0 = linear)."]
+                          "before: pure-Python parser", "decrypt: true, per file"], body), "",
+           f"Time per file at the largest size / at the smallest: {pf['linearity']:.2f} (1.0 = linear). The rules "
+           f"parse YAML with `{pf['rows'][0]['loader']}`; the \"before\" column runs the same rules on PyYAML's "
+           "pure-Python parser, side by side."]
     if "playbook_seconds" in pf["rows"][-1]:
         out.append(f"The same {pf['rows'][-1]['files']} files through `ansible-playbook` and the action plugin: "
                    f"{pf['rows'][-1]['playbook_seconds']:.1f} s (ansible's start-up included).")
@@ -195,6 +208,30 @@ def _deploy_md(dp: dict) -> list[str]:
     return out
 
 
+def _tuning_md(bench: dict) -> list[str]:
+    body = []
+    if pf := bench.get("preflight"):
+        last = pf["rows"][-1]
+        body.append(["secrets preflight: vars files parsed with libyaml (`yaml.CSafeLoader`), same loader and reports",
+                     "done (plugins/plugin_utils/secrets_preflight.py)",
+                     f"{last['shipped_over_pure_python']:.2f}x the time on {last['files']} files "
+                     f"({last['pure_python_speedup']:.0f}x -> {last['speedup']:.0f}x vs sops)"])
+    if (health := bench.get("health")) and (tuned := health.get("tuned")):
+        r = tuned["ratios"]
+        body.append([f"connection pipelining (`{_env(tuned['settings'])}`, i.e. `[connection] pipelining = true`; "
+                     "`[ssh_connection]` only reaches the ssh connection)", "proposed for ansible.cfg",
+                     f"health_check {r['health_check (tuned)'] / r['health_check']:.2f}x, ping "
+                     f"{r['ping playbook (tuned)'] / r['ping playbook']:.2f}x on {tuned['size']} hosts"])
+    if (dp := bench.get("deploy")) and (tuning := dp.get("tuning")):
+        body.append(["the same pipelining, no-op production deploy", "proposed for ansible.cfg",
+                     f"{tuning['after_over_before']:.2f}x on {tuning['hosts']} hosts"])
+    if not body:
+        return []
+    return ["## Tuning: before / after, measured side by side", "",
+            _md_table(["change", "state", "after / before"], body), "",
+            "More in bench/README.md (\"What the numbers called for\").", ""]
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     bench = results["benchmarks"]
@@ -206,8 +243,12 @@ def markdown(results: dict) -> str:
            "Reproduce with `.venv/bin/python bench/run.py --write-docs` (about 15 minutes; bench/README.md).", "",
            f"Run: {results['started']}, profile `{results['profile']}`, commit `{m['commit']}`, {m['ansible']}, Python "
            f"{m['python']}, {m['cpus']} CPUs, {m['memory_mb']} MB RAM, load average at start "
-           f"{', '.join(str(x) for x in m['load_average_at_start'])}. Lab: {results.get('lab', {}).get('hosts', '-')} "
+           f"{', '.join(str(x) for x in m['load_average_at_start'])}. "
+           f"Lab: {(results.get('lab') or {}).get('hosts', '-')} "
            "systemd containers reached with `community.docker.docker` (no SSH).", "",
+           *([f"Benchmarks merged from {len(results['runs'])} runs (each ratio within its own run): "
+              + "; ".join(f"{r['started']} ({', '.join(r['benchmarks'])}, commit `{r['commit']}`)"
+                          for r in results["runs"]), ""] if len(results.get("runs", [])) > 1 else []),
            "## Summary", "", _md_table(["benchmark", "measure", "value", "target"],
                                         [list(r) for r in rows(results)]), "",
            "![Benchmark plots](performance.png)", ""]
@@ -222,7 +263,7 @@ def markdown(results: dict) -> str:
     if results.get("errors"):
         out += ["## Not measured in this run", ""] + [f"- {k}: {v.splitlines()[0]}" for k, v in
                                                       results["errors"].items()] + [""]
-    out += ["## Tuning", "", "See bench/README.md for the tuning the numbers call for and its measured effect.", ""]
+    out += _tuning_md(bench)
     return "\n".join(out)
 
 
@@ -264,8 +305,10 @@ def plot(results: dict, path: Path) -> None:
     ax = axes[1][0]
     if pf := bench.get("preflight"):
         files = [r["files"] for r in pf["rows"]]
-        ax.plot(files, [r["preflight"]["median"] for r in pf["rows"]], "o-", label="preflight (current)")
-        ax.plot(files, [r["libyaml_proposed"]["median"] for r in pf["rows"]], "s-", label="preflight + libyaml")
+        ax.plot(files, [r["preflight"]["median"] for r in pf["rows"]], "o-",
+                label=f"preflight ({pf['rows'][0]['loader']})")
+        ax.plot(files, [r["pure_python_parser"]["median"] for r in pf["rows"]], "s-",
+                label="before: pure-Python YAML parser")
         ax.plot(files, [r["sops_filestatus_extrapolated"]["median"] for r in pf["rows"]], "^--",
                 label="sops filestatus per file (extrapolated)")
         ax.set_xscale("log")

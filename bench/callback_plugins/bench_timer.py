@@ -44,8 +44,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_task_start(self, task, is_conditional=False):
         self._close()
-        role = task._role.get_name(include_role_fqcn=False) if task._role else ""
-        key = f"{role} : {task.get_name()}" if role else task.get_name()
+        key = task.get_name()  # "<role> : <task>" for a role's task
         self._tasks.setdefault(key, {"task": key, "seconds": 0.0, "runs": 0})["runs"] += 1
         self._current = (key, time.perf_counter())
 
