@@ -38,6 +38,19 @@ if [[ ! -f "$stamp" ]]; then
     touch "$stamp"
 fi
 
+# Every systemd container takes several inotify instances of the same (root)
+# user; with the kernel's default of 128, a dozen containers exhaust them and
+# new ones hang while booting (and can wedge dockerd). Raise the limit only
+# when it is lower than what the lab and parallel molecule runs need.
+for setting in fs.inotify.max_user_instances=1024 fs.inotify.max_user_watches=524288; do
+    key="${setting%%=*}" wanted="${setting#*=}"
+    current="$(sysctl -n "$key" 2>/dev/null || echo 0)"
+    if ((current < wanted)); then
+        log "raising $key from $current to $wanted for systemd containers"
+        sysctl -q -w "$setting" || die "cannot raise $key (run as root)"
+    fi
+done
+
 if ! docker_running; then
     log "starting dockerd (no bridge, no iptables)"
     setsid dockerd --bridge=none --iptables=false \
