@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmarks of the stability.ops collection (see bench/README.md).
 
     .venv/bin/python bench/run.py                  the full run (about 15 minutes)
@@ -41,7 +41,8 @@ PROFILES = {
         "health": {"sizes": [1], "reps": {1: 1}, "budget": 120, "tuning_size": 1},
         "callback": {"hosts": 2, "tasks": 10, "reps": 1, "replay_tasks": [10, 100], "budget": 60},
         "preflight": {"counts": [30, 90], "sample": 10, "reps": 1, "budget": 60},
-        "deploy": {"sizes": [1], "reps": 1, "budget": 150},
+        # The whole first converge takes minutes on a busy machine: the smoke deploy keeps two phases.
+        "deploy": {"sizes": [1], "reps": 1, "budget": 150, "tags": "preflight,health"},
         "tuning": {},
     },
 }
@@ -54,6 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="smallest sizes, no tuning variants")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), metavar="NAME",
                         help=f"run only these benchmarks ({', '.join(BENCHMARKS)})")
+    parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
+                        help="lab sizes for the health and deploy benchmarks (default: the profile's)")
     parser.add_argument("--results", type=Path, help="results file (default bench/results/<UTC time>.json)")
     parser.add_argument("--write-docs", action="store_true", help="write docs/performance.md and the PNG")
     parser.add_argument("--docs-dir", type=Path, default=common.REPO_ROOT / "docs",
@@ -67,6 +70,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict:
     profile_name = "smoke" if args.smoke else "full"
     profile = PROFILES[profile_name]
+    if args.sizes:
+        sizes = sorted(set(args.sizes))
+        reps = profile["health"]["reps"]
+        profile = dict(profile, lab_hosts=sizes[-1],
+                       health=dict(profile["health"], sizes=sizes, tuning_size=min(profile["health"]["tuning_size"],
+                                                                                  sizes[-1]),
+                                   reps={size: reps.get(size, 1) for size in sizes}),
+                       deploy=dict(profile["deploy"], sizes=sizes))
     results: dict = {"profile": profile_name, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "machine": common.machine(), "settings": {"tuning": profile["tuning"]}, "benchmarks": {},
                      "errors": {}}
@@ -99,7 +110,8 @@ def run(args: argparse.Namespace) -> dict:
                                                      health_cfg["budget"], profile["tuning"],
                                                      health_cfg["tuning_size"]))
                 attempt("deploy", lambda: deploy.run(lab, deploy_cfg["sizes"], deploy_cfg["reps"],
-                                                     deploy_cfg["budget"], profile["tuning"]))
+                                                     deploy_cfg["budget"], profile["tuning"],
+                                                     tags=deploy_cfg.get("tags")))
         except common.BenchError as exc:
             for name in ("health", "deploy"):
                 if name in args.only and name not in results["benchmarks"]:
@@ -112,15 +124,23 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def merge(runs: list[dict]) -> dict:
-    """Benchmarks from several runs (a later run wins); ratios are never formed across runs."""
+    """Benchmarks from several runs, in order of preference: an earlier run wins, a later one only adds what
+    is missing (a benchmark, a part of it such as the tuned variants, or a lab size). Every ratio still comes
+    from one run: parts are never combined into a new ratio."""
     merged = dict(runs[0], benchmarks={}, errors={}, runs=[])
     for result in runs:
         merged["runs"].append({"started": result["started"], "profile": result["profile"],
                                "benchmarks": sorted(result["benchmarks"]), "commit": result["machine"]["commit"]})
-        merged["benchmarks"].update(result["benchmarks"])
-        merged.setdefault("lab", result.get("lab"))
-        if result.get("lab"):
-            merged["lab"] = result["lab"]
+        merged["lab"] = merged.get("lab") or result.get("lab")
+        for name, data in result["benchmarks"].items():
+            target = merged["benchmarks"].setdefault(name, {})
+            for key, value in data.items():
+                if key not in target:
+                    target[key] = value
+                elif key == "by_size":
+                    target[key] = {**value, **target[key]}
+            if "by_size" in target:
+                target["by_size"] = dict(sorted(target["by_size"].items(), key=lambda item: int(item[0])))
     for result in runs:
         for name, error in result["errors"].items():
             if name not in merged["benchmarks"]:

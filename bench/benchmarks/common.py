@@ -207,7 +207,7 @@ def lab_secrets_env() -> dict[str, str]:
     env = {}
     for line in process.process.stdout.splitlines():
         if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
+            key, _sep, value = line[len("export "):].partition("=")
             env[key] = subprocess.run(["bash", "-c", f"printf %s {value}"], capture_output=True, text=True,
                                       check=True).stdout
     return env
@@ -221,7 +221,7 @@ def machine() -> dict[str, object]:
     mem = {}
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
-            key, _, value = line.partition(":")
+            key, _sep, value = line.partition(":")
             if key in ("MemTotal", "MemAvailable"):
                 mem[key] = int(value.split()[0]) // 1024
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,

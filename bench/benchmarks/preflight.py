@@ -160,7 +160,7 @@ def run(counts: list[int], sample: int, reps: int, budget: float, playbook: bool
             baseline_sample = _sample(files, min(sample, count))
             preflight_times, python_times, sops_times = [], [], []
             report = None
-            for _ in range(reps):
+            for _rep in range(reps):
                 seconds, report = _check(secrets_preflight, directory, tree)
                 preflight_times.append(seconds)
                 with yaml_parser(secrets_preflight, yaml.SafeLoader):

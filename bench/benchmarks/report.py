@@ -29,7 +29,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             r = row["ratios"]
             ok = r["health_check"] <= HEALTH_TARGET
             out.append(("health", f"{size} host(s): health_check / ping playbook", f"{r['health_check']:.2f}x",
-                         f"<= {HEALTH_TARGET}x {_verdict(ok)}"))
+                        f"<= {HEALTH_TARGET}x {_verdict(ok)}"))
             out.append(("health", f"{size} host(s): naive tasks / ping playbook", f"{r['naive tasks']:.2f}x", ""))
             out.append(("health", f"{size} host(s): ansible -m ping / ping playbook", f"{r['ansible -m ping']:.2f}x",
                         ""))
@@ -73,12 +73,15 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     if dp := bench.get("deploy"):
         for size, row in dp["by_size"].items():
             out.append(("deploy", f"{size} host(s): no-op run, seconds per host", f"{row['seconds_per_host']:.2f} s",
-                        f"{row['changed']} change(s)"))
+                        f"{row['changed']} change(s), {row.get('failed', 0)} failed task(s)"))
         out.append(("deploy", "marginal cost per extra host (fit)", f"{dp['fit']['per_host_seconds']:.2f} s",
                     f"fixed {dp['fit']['fixed_seconds']:.1f} s"))
         if tuning := dp.get("tuning"):
             out.append(("deploy", f"{tuning['hosts']} host(s), pipelining: no-op run after / before",
                         f"{tuning['after_over_before']:.2f}x", ""))
+    for name, data in bench.items():
+        if data.get("incomplete"):
+            out.append((name, "stopped early (time budget)", data["incomplete"].splitlines()[0][:80], ""))
     for name, error in results.get("errors", {}).items():
         out.append((name, "ERROR", error.splitlines()[0][:80], ""))
     return out
@@ -99,7 +102,7 @@ def ratio_table(results: dict) -> str:
 
 
 def _md_table(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _column in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
     return "\n".join(lines)
 
@@ -187,14 +190,15 @@ def _preflight_md(pf: dict) -> list[str]:
 
 
 def _deploy_md(dp: dict) -> list[str]:
-    body = [[size, f"{r['times']['median']:.1f} s", f"{r['seconds_per_host']:.2f} s", r["changed"]]
+    body = [[size, f"{r['times']['median']:.1f} s", f"{r['seconds_per_host']:.2f} s", r["changed"], r.get("failed", 0)]
             for size, r in dp["by_size"].items()]
     largest = list(dp["by_size"].values())[-1]
     out = ["## 4. No-op deploy scaling (`playbooks/production_deploy.yml`, second run)", "",
-           f"Settings: {dp['settings']}; `-e '{dp['extra_vars']}'` as scripts/main.sh runs it. First run (converge) "
+           f"Settings: {dp['settings']}; `-e '{dp['extra_vars']}'` as scripts/main.sh runs it"
+           + (f", only `--tags {dp['tags']}`" if dp.get("tags") else "") + ". First run (converge) "
            f"on {dp['first_run']['hosts']} hosts: {dp['first_run']['seconds']:.1f} s, "
-           f"{dp['first_run']['changed']} changes.",
-           "", _md_table(["hosts", "no-op run", "per host", "changes"], body), "",
+           f"{dp['first_run']['changed']} changes, {dp['first_run'].get('failed', 0)} failed tasks.",
+           "", _md_table(["hosts", "no-op run", "per host", "changes", "failed tasks"], body), "",
            f"Least-squares fit: {dp['fit']['fixed_seconds']:.1f} s fixed + {dp['fit']['per_host_seconds']:.2f} s per "
            "extra host.", "", f"Where the time goes on {list(dp['by_size'])[-1]} hosts (top tasks, wall time from each "
            "task's start to the next):", "",
@@ -249,8 +253,8 @@ def markdown(results: dict) -> str:
            *([f"Benchmarks merged from {len(results['runs'])} runs (each ratio within its own run): "
               + "; ".join(f"{r['started']} ({', '.join(r['benchmarks'])}, commit `{r['commit']}`)"
                           for r in results["runs"]), ""] if len(results.get("runs", [])) > 1 else []),
-           "## Summary", "", _md_table(["benchmark", "measure", "value", "target"],
-                                        [list(r) for r in rows(results)]), "",
+           "## Summary", "",
+           _md_table(["benchmark", "measure", "value", "target"], [list(r) for r in rows(results)]), "",
            "![Benchmark plots](performance.png)", ""]
     if "health" in bench:
         out += _health_md(bench["health"])
