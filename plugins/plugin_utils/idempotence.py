@@ -227,10 +227,12 @@ def classify_steps(runs: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         else:
             name = stem
         totals = {key: sum(counts.get(key, 0) for counts in run["stats"].values()) for key in COUNT_KEYS}
-        # A failed task fails its step even if the counts missed it.
-        for status in ("failed", "unreachable"):
-            listed = sum(1 for entry in run["tasks"] if entry["status"] == status)
-            totals[status] = max(totals[status], listed)
+        # The play recap is authoritative: a failure handled by a rescue block
+        # is listed as a task result but is not a failure of the run. Only a
+        # run without a recap falls back to counting the listed results.
+        if not run["stats"]:
+            for status in ("failed", "unreachable"):
+                totals[status] = sum(1 for entry in run["tasks"] if entry["status"] == status)
         steps.append({"step": name, "run": run, "totals": totals})
     return steps
 

@@ -316,6 +316,19 @@ def test_second_run_change_fails_even_when_molecule_passed():
     assert _report(_sequence(second_changed=1, second_tasks=tasks), rc=0)["failed_step"] == "idempotence"
 
 
+def test_a_failure_handled_by_rescue_does_not_fail_its_step():
+    """verify.yml may prove an expected failure with block/rescue: the recap has failed=0, rescued=1."""
+    rescued = {"host": "h1", "role": "r", "task": "expected failure", "action": "a", "status": "failed",
+               "handler": False, "no_log": False, "msg": "refused as it should be"}
+    runs = _sequence()
+    verify = next(run for run in runs if run["playbook"].endswith("/verify.yml"))
+    verify["tasks"].append(rescued)
+    verify["stats"]["h1"]["rescued"] = 1
+    report = _report(runs, rc=0)
+    assert report["passed"] is True, report["failure"]
+    assert report["failed_step"] is None
+
+
 def test_failure_without_records_takes_the_step_from_the_molecule_log():
     log = (
         "INFO     core_demo ➜ syntax: Executing\nERROR    core_demo ➜ syntax: Executed: Failed\n"
