@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> dict:
     if {"health", "deploy"} & set(args.only):
         try:
             with common.lab(profile["lab_hosts"]) as lab:
-                results["lab"] = {"hosts": len(lab.hosts), "boot_seconds": round(lab.boot_seconds, 1)}
+                results["lab"] = {"name": lab.name, "hosts": len(lab.hosts), "boot_seconds": round(lab.boot_seconds, 1)}
                 health_cfg, deploy_cfg = profile["health"], profile["deploy"]
                 attempt("health", lambda: health.run(lab, health_cfg["sizes"], health_cfg["reps"],
                                                      health_cfg["budget"], profile["tuning"],

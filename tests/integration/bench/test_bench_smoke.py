@@ -70,10 +70,9 @@ def test_lab_benchmarks_run_end_to_end_and_clean_up(tmp_path: Path):
     assert "health_check / ping playbook" in process.stdout
     assert "no-op run, seconds per host" in process.stdout
     _assert_docs(tmp_path, ["## 1. Health check vs the floor", "## 4. No-op deploy scaling"])
-    # The lab is gone: no container and no inventory left behind.
-    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", "label=stability-ops.lab"], capture_output=True,
-                               text=True, check=True).stdout.split()
-    names = subprocess.run(["docker", "inspect", "-f", "{{index .Config.Labels \"stability-ops.lab\"}}", *leftovers],
-                           capture_output=True, text=True, check=False).stdout.split() if leftovers else []
-    assert not [name for name in names if name.startswith("bench-")]
-    assert not list((REPO_ROOT / "inventories" / "lab").glob("hosts-bench-*.yml"))
+    # This run's lab is gone: no container and no inventory left behind.
+    name = results["lab"]["name"]
+    leftovers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=stability-ops.lab={name}"],
+                               capture_output=True, text=True, check=True).stdout.split()
+    assert leftovers == []
+    assert not list((REPO_ROOT / "inventories" / "lab").glob(f"hosts-{name}*.yml"))
