@@ -71,6 +71,8 @@ trap 'exit 130' INT TERM
 
 "$STABILITY_OPS_ROOT/scripts/setup.sh" || die "set-up failed"
 ensure_collection_link
+# Leftovers of an interrupted earlier run would clash with fixed names.
+cleanup_containers
 
 for stage in $STAGES; do
     declare -F "stage_$stage" >/dev/null || die "unknown stage '$stage'"
