@@ -20,7 +20,9 @@ cleanup_containers() {
     local scenario names
     # Only containers this repository's tests create: labs carry a label,
     # molecule platforms are named molecule-<scenario>.
-    names="$(docker ps -aq --filter label=stability-ops.lab 2>/dev/null)"
+    # The main job's lab ("stability-lab") is left alone.
+    names="$(docker ps -a --filter label=stability-ops.lab \
+        --format '{{.ID}} {{.Label "stability-ops.lab"}}' 2>/dev/null | awk '$2 != "stability-lab" {print $1}')"
     for scenario in extensions/molecule/*/molecule.yml tests/fixtures/*/molecule/*/molecule.yml; do
         [[ -f "$scenario" ]] || continue
         scenario="$(basename "$(dirname "$scenario")")"
