@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Compare wanted kernel parameters with the running kernel; print JSON.
 
 Run by the core_sysctl role (ansible.builtin.script) with one argument, a
