@@ -6,6 +6,7 @@ JSON object {name: value}. Reads /proc/sys only, never writes. Prints:
 
     {"effective": {name: value-or-null},
      "apply": {name: wanted},           # differs and can be written here
+     "apply_args": ["name=wanted", ...], # the same, in the order to write them
      "unapplied": [{"name", "wanted", "effective", "reason"}]}
 
 Values are compared in the kernel's canonical spacing ("4096 131072 6291456"),
@@ -46,6 +47,22 @@ def read_value(path):
         return None
 
 
+def is_forwarding_switch(name):
+    return name.replace("/", ".").endswith(("ip_forward", ".forwarding"))
+
+
+def apply_args(apply):
+    """sysctl -w arguments, forwarding switches first.
+
+    Writing a forwarding switch makes the kernel reset other settings (a
+    change of net.ipv4.ip_forward sets conf.all.accept_redirects to
+    !forwarding), so a value written before it would not stick and the next
+    run would write it again.
+    """
+    names = sorted(apply, key=lambda name: (not is_forwarding_switch(name), name))
+    return [f"{name}={apply[name]}" for name in names]
+
+
 def compare(wanted):
     result = {"effective": {}, "apply": {}, "unapplied": []}
     for name in sorted(wanted):
@@ -68,6 +85,7 @@ def compare(wanted):
             result["apply"][name] = want
             continue
         result["unapplied"].append({"name": name, "wanted": want, "effective": effective, "reason": reason})
+    result["apply_args"] = apply_args(result["apply"])
     return result
 
 
