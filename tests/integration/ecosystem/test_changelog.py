@@ -44,7 +44,10 @@ def test_release_dry_run_renders_every_fragment(tmp_path):
     changelog = (copy / "CHANGELOG.md").read_text()
     assert f"v{version}".replace(".", "\\.") in changelog
     for fragment in fragments:
-        for entries in (yaml.safe_load(fragment.read_text()) or {}).values():
+        for section, entries in (yaml.safe_load(fragment.read_text()) or {}).items():
+            # antsibull-changelog leaves trivial entries out of the changelog by design.
+            if section == "trivial":
+                continue
             for entry in entries if isinstance(entries, list) else []:
                 words = entry.split()[:2]
                 assert words[0].replace("_", "\\_").replace(".", "\\.") in changelog, fragment.name
