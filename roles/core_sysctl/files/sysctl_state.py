@@ -47,6 +47,12 @@ def read_value(path):
         return None
 
 
+# What the kernel rewrites when a forwarding switch is written:
+# net/ipv4/devinet.c inet_forward_change() sets conf.all.accept_redirects to
+# !forwarding. A wanted value for it is written again after the switch.
+RESET_BY_FORWARDING = ("net.ipv4.conf.all.accept_redirects",)
+
+
 def is_forwarding_switch(name):
     return name.replace("/", ".").endswith(("ip_forward", ".forwarding"))
 
@@ -85,6 +91,11 @@ def compare(wanted):
             result["apply"][name] = want
             continue
         result["unapplied"].append({"name": name, "wanted": want, "effective": effective, "reason": reason})
+    if any(is_forwarding_switch(name) for name in result["apply"]):
+        unapplied = {entry["name"] for entry in result["unapplied"]}
+        for name in RESET_BY_FORWARDING:
+            if name in wanted and name not in unapplied:
+                result["apply"][name] = normalise(wanted[name])
     result["apply_args"] = apply_args(result["apply"])
     return result
 

@@ -35,3 +35,27 @@ def test_compare_reports_apply_args_for_what_differs(tmp_path, monkeypatch):
     monkeypatch.setattr(sysctl_state, "PROC_SYS", str(tmp_path))
     result = sysctl_state.compare({})
     assert result["apply"] == {} and result["apply_args"] == []
+
+
+def _fake_proc(tmp_path, values):
+    for name, value in values.items():
+        path = tmp_path / name.replace(".", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{value}\n")
+
+
+def test_a_forwarding_change_rewrites_what_the_kernel_resets(tmp_path, monkeypatch):
+    """accept_redirects already matches, but writing ip_forward will reset it: write it again after."""
+    monkeypatch.setattr(sysctl_state, "PROC_SYS", str(tmp_path))
+    monkeypatch.setattr(sysctl_state, "read_only_mount", lambda path: False)
+    _fake_proc(tmp_path, {"net.ipv4.ip_forward": 1, "net.ipv4.conf.all.accept_redirects": 0})
+    result = sysctl_state.compare({"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0})
+    assert result["apply_args"] == ["net.ipv4.ip_forward=0", "net.ipv4.conf.all.accept_redirects=0"]
+
+
+def test_without_a_forwarding_change_nothing_extra_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(sysctl_state, "PROC_SYS", str(tmp_path))
+    monkeypatch.setattr(sysctl_state, "read_only_mount", lambda path: False)
+    _fake_proc(tmp_path, {"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0})
+    result = sysctl_state.compare({"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0})
+    assert result["apply_args"] == []
