@@ -51,6 +51,8 @@ def deploy_playbook(tmp_path):
 
 def run_playbook(playbook, inventory, key, *extra):
     env = {**os.environ, "ANSIBLE_CONFIG": str(lib.REPO_ROOT / "ansible.cfg"),
+           # The health summary of a test run goes next to its inventory, not to .cache/reports.
+           "STABILITY_OPS_SUMMARY_PATH": str(inventory / "health_summary.json"),
            "ANSIBLE_VARS_ENABLED": "ansible.builtin.host_group_vars,community.sops.sops",
            "SOPS_AGE_KEY_FILE": str(key.path), "PATH": f"{lib.VENV_BIN}:{os.environ['PATH']}",
            "ANSIBLE_NOCOLOR": "1"}
@@ -100,3 +102,36 @@ def test_missing_required_group_fails_the_preflight(inventory, keys, tmp_path):
     assert result.returncode != 0
     assert "lacks required group(s) or their hosts: db." in result.stdout
     assert "TASK [Touch the marker]" not in result.stdout
+
+
+# Hosts behind a docker connection to containers that do not exist: should the
+# preflight ever let the run through, no real machine is touched.
+UNREACHABLE_HOSTS = """\
+all:
+  vars:
+    ansible_connection: community.docker.docker
+    ansible_python_interpreter: /usr/bin/python3
+  children:
+    production:
+      children:
+        web: {hosts: {web1: {ansible_host: stability-ops-no-such-container-web1}}}
+        db: {hosts: {db1: {ansible_host: stability-ops-no-such-container-db1}}}
+"""
+
+
+@pytest.mark.slow
+def test_production_deploy_stops_at_the_preflight_on_a_plaintext_secrets_file(inventory, keys, tmp_path):
+    """The real entrypoint: the preflight fails first, naming file and rule; no role task starts."""
+    (inventory / "hosts.yml").write_text(UNREACHABLE_HOSTS)
+    (inventory / "group_vars" / "all" / "secrets.yml").write_text(f"stability_ops_db_password: {lib.SECRET}\n")
+    result = run_playbook(lib.REPO_ROOT / "playbooks" / "production_deploy.yml", inventory, keys[0])
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "group_vars/all/secrets.yml: [secrets-file-not-encrypted]" in out
+    assert "group_vars/all/secrets.yml: [plaintext-secret]" in out
+    assert "TASK [stability.ops." not in out
+    assert "PLAY [Core" not in out
+    assert lib.SECRET not in out
+    summary = (inventory / "health_summary.json").read_text()
+    assert lib.SECRET not in summary
+    assert '"status": "failed"' in summary
