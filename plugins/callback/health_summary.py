@@ -59,7 +59,10 @@ options:
         key: indent
     version_added: 0.1.0
   print_table:
-    description: Print a compact human table of the summary at the end of the run.
+    description:
+      - Print a compact human table of the summary at the end of the run.
+      - It goes to standard error, so that a machine-readable stdout callback (for example C(ansible.posix.json)) still
+        prints valid JSON.
     type: bool
     default: true
     env:
@@ -276,5 +279,6 @@ class CallbackModule(CallbackBase):
         if junit:
             write_atomic(junit, render_junit(document))
         if self.get_option("print_table"):
-            self._display.display(render_table(document))
-            self._display.display(f"health summary written to {path}")
+            # stderr: stdout belongs to the stdout callback, which may be JSON.
+            self._display.display(render_table(document), stderr=True)
+            self._display.display(f"health summary written to {path}", stderr=True)

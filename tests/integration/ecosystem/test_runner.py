@@ -52,7 +52,8 @@ def lab():
         yield Lab(
             inventory=inventory,
             env={
-                "SOPS_AGE_KEY_FILE": exported["SOPS_AGE_KEY_FILE"],
+                # SOPS_AGE_KEY_FILE and the lab admin's public key file.
+                **exported,
                 "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                 "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
                 "ANSIBLE_HOME": env["ANSIBLE_HOME"],

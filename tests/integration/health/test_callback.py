@@ -66,7 +66,8 @@ def test_failed_run_lists_failures_but_never_a_no_log_secret(playbook_runner, su
     assert document["run"]["check_mode"] is False
     assert document["meta"]["counts_source"] == "stats"
     assert document["meta"]["callback_hook_calls"] > 0
-    assert "DEPLOYMENT HEALTH SUMMARY" in run.process.stdout
+    assert "DEPLOYMENT HEALTH SUMMARY" in run.process.stderr
+    assert "DEPLOYMENT HEALTH SUMMARY" not in run.process.stdout
 
 
 def test_failure_message_is_short_and_on_one_line(playbook_runner, summary_validator):
@@ -194,7 +195,7 @@ print_table = false
     text = summary.read_text()
     assert text.count("\n") == 1  # indent = 0: one line
     summary_validator.validate(json.loads(text))
-    assert "DEPLOYMENT HEALTH SUMMARY" not in process.stdout
+    assert "DEPLOYMENT HEALTH SUMMARY" not in process.stdout + process.stderr
     junit = ET.parse(config.parent / "reports" / "summary.xml").getroot()  # noqa: S314 - our own output
     assert junit.attrib["failures"] == "1"
     assert junit.find("testsuite/testcase/failure").attrib["message"] == "broken <on purpose>"

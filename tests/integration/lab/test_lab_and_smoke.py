@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -15,10 +16,13 @@ LAB_NAME = "pytest-smoke"
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("lab-smoke")]
 
 
+LAB_ENV: dict[str, str] = {}
+
+
 def run(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(
         list(args), cwd=REPO_ROOT, capture_output=True, text=True, check=check,
-        env={**os.environ, "STABILITY_OPS_LAB_NAME": LAB_NAME, **(env or {})},
+        env={**os.environ, "STABILITY_OPS_LAB_NAME": LAB_NAME, **LAB_ENV, **(env or {})},
     )
 
 
@@ -27,9 +31,13 @@ def lab():
     up = run("bash", "scripts/lab.sh", "up", "1")
     try:
         assert up.returncode == 0, up.stderr
+        # The lab's group_vars need its age key (SOPS secrets) and admin key.
+        secrets = run("bash", "scripts/lab_secrets.sh", check=True)
+        LAB_ENV.update(word.split("=", 1) for word in shlex.split(secrets.stdout) if "=" in word)
         yield Path(run("bash", "scripts/lab.sh", "inventory").stdout.strip())
     finally:
         run("bash", "scripts/lab.sh", "down")
+        LAB_ENV.clear()
 
 
 def test_lab_inventory_groups_hosts_under_production(lab: Path):
