@@ -51,9 +51,11 @@ SYSTEMD_CONTAINER_FLAGS=(
 )
 
 # Wait until systemd in container $1 has finished booting.
+# STABILITY_OPS_BOOT_TIMEOUT (seconds, default 180): a loaded 2-core machine
+# booting several containers at once needs more than a quiet one.
 wait_for_systemd() {
     local name="$1" state=""
-    for _ in $(seq 60); do
+    for _ in $(seq "${STABILITY_OPS_BOOT_TIMEOUT:-180}"); do
         state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
         [[ "$state" == running || "$state" == degraded ]] && return 0
         sleep 1

@@ -109,7 +109,8 @@ def test_each_breakage_is_the_right_fail_or_warn(playbook_runner, broken_host, s
     assert host["counts"]["changed"] == 0
     assert document["reason"].startswith("hc-lab: 1 failed task(s), first 'Fail on checks")
     assert "unit:cron.service, failed_units, disk:/mnt/small, journald_disk_usage" in document["reason"]
-    assert "FAIL hc-lab disk:/mnt/small" in run.process.stdout
+    # The table goes to stderr (stdout belongs to the stdout callback).
+    assert "FAIL hc-lab disk:/mnt/small" in run.process.stderr
 
 
 def test_check_mode_with_fail_on_never_reports_without_failing(playbook_runner, broken_host, summary_validator):
