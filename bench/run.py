@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> dict:
         sizes = sorted(set(args.sizes))
         reps = profile["health"]["reps"]
         profile = dict(profile, lab_hosts=sizes[-1],
-                       health=dict(profile["health"], sizes=sizes, tuning_size=min(profile["health"]["tuning_size"],
-                                                                                  sizes[-1]),
+                       health=dict(profile["health"], sizes=sizes,
+                                   tuning_size=min(profile["health"]["tuning_size"], sizes[-1]),
                                    reps={size: reps.get(size, 1) for size in sizes}),
                        deploy=dict(profile["deploy"], sizes=sizes))
     results: dict = {"profile": profile_name, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -153,15 +153,28 @@ run_scenario() {
     mkdir -p "$dir/records"
     start="$(now)"
     log "$name: molecule test (log: ${dir#"$STABILITY_OPS_ROOT"/}/molecule.log)"
-    STABILITY_OPS_IDEMPOTENCE_RECORD_DIR="$dir/records" \
-        timeout --kill-after=30 "$timeout_s" molecule test -s "$name" >"$dir/molecule.log" 2>&1 &
-    echo $! >"$dir/pid"
-    wait $! || rc=$?
-    rm -f "$dir/pid"
-    if ((rc == 124 || rc == 137)); then
-        printf '\nidempotence gate: molecule test timed out after %ss; destroying\n' "$timeout_s" >>"$dir/molecule.log"
-        molecule destroy -s "$name" >>"$dir/molecule.log" 2>&1 || true
-    fi
+    local attempt
+    for attempt in 1 2; do
+        rc=0
+        STABILITY_OPS_IDEMPOTENCE_RECORD_DIR="$dir/records" \
+            timeout --kill-after=30 "$timeout_s" molecule test -s "$name" >"$dir/molecule.log" 2>&1 &
+        echo $! >"$dir/pid"
+        wait $! || rc=$?
+        rm -f "$dir/pid"
+        if ((rc == 124 || rc == 137)); then
+            printf '\nidempotence gate: molecule test timed out after %ss; destroying\n' "$timeout_s" >>"$dir/molecule.log"
+            molecule destroy -s "$name" >>"$dir/molecule.log" 2>&1 || true
+        fi
+        # docker's own transient exec failure (runc setns) says nothing about
+        # the role: run the scenario once more, keeping the first log.
+        if ((rc != 0 && attempt == 1)) && grep -q "OCI runtime exec failed" "$dir/molecule.log"; then
+            log "$name: docker failed to exec into the container (transient runc error); running it again"
+            mv "$dir/molecule.log" "$dir/molecule.attempt1.log"
+            rm -rf "$dir/records" && mkdir -p "$dir/records"
+            continue
+        fi
+        break
+    done
     python3 scripts/idempotence_report.py role --scenario "$name" --scenario-dir "$scenario_dir" \
         --records "$dir/records" --log "$dir/molecule.log" --molecule-rc "$rc" \
         --duration "$(elapsed "$start" "$(now)")" --meta "$run_dir/meta.json" --output "$dir/report.json" || true

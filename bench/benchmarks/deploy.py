@@ -92,8 +92,8 @@ def run(lab, sizes: list[int], reps: int, budget: float, tuning: dict[str, str],
 
             def measure(name: str, env_extra: dict[str, str]) -> float:
                 timer = Path(tmp, f"tuning-{name}.json")
-                seconds, _changed = run_deploy(lab, inventory, deadline, env_extra, f"no-op deploy ({name} tuning)",
-                                            timer)
+                what = f"no-op deploy ({name} tuning)"
+                seconds, _changed = run_deploy(lab, inventory, deadline, env_extra, what, timer)
                 profiles[name] = json.loads(timer.read_text())["tasks"][:top]
                 return seconds
 

@@ -84,7 +84,7 @@ def test_gate_fails_on_the_dirty_fixture_naming_task_and_diff(gate_run):
 
 
 def test_molecule_test_itself_fails_at_its_idempotence_step(gate_run):
-    _, report_dir = gate_run
+    report_dir = gate_run[1]
     log = report_dir.joinpath("idempotence_dirty", "molecule.log").read_text(encoding="utf-8")
     assert "Idempotence test failed because of the following tasks:" in log
     assert "An error occurred during the test sequence action: 'idempotence'" in log
@@ -102,7 +102,7 @@ def test_gate_passes_the_clean_fixture_with_zero_second_run_changes(gate_run):
 
 
 def test_reports_follow_the_schema_and_name_the_run(gate_run):
-    _, report_dir = gate_run
+    report_dir = gate_run[1]
     summary = _load(report_dir, "summary.json")
     documents = [summary] + [_load(report_dir, s, "report.json") for s in SCENARIOS]
     for document in documents:
@@ -114,7 +114,7 @@ def test_reports_follow_the_schema_and_name_the_run(gate_run):
 
 
 def test_no_secret_anywhere_and_no_container_left(gate_run):
-    _, report_dir = gate_run
+    report_dir = gate_run[1]
     for path in report_dir.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
