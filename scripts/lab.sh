@@ -62,21 +62,30 @@ write_inventory() {
     mv "$INVENTORY.tmp" "$INVENTORY"
 }
 
+start_host() {
+    docker run -d --pull never --name "$LAB_NAME-$1" --hostname "$1" \
+        --label "stability-ops.lab=$LAB_NAME" \
+        "${SYSTEMD_CONTAINER_FLAGS[@]}" "$(image_ref)" /lib/systemd/systemd >/dev/null
+}
+
 cmd_up() {
-    local count="${1:-3}" host name
+    local count="${1:-3}" host
     [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "host count must be a positive integer, got '$count'"
     docker_running || die "dockerd is not running: run scripts/setup.sh first"
     # The image is built locally and never pulled (no registry is reachable).
     docker image inspect "$(image_ref)" >/dev/null 2>&1 || "$STABILITY_OPS_ROOT/scripts/build_test_image.sh"
     cmd_down
     mapfile -t hosts < <(host_names "$count")
+    for host in "${hosts[@]}"; do start_host "$host"; done
     for host in "${hosts[@]}"; do
-        name="$LAB_NAME-$host"
-        docker run -d --pull never --name "$name" --hostname "$host" \
-            --label "stability-ops.lab=$LAB_NAME" \
-            "${SYSTEMD_CONTAINER_FLAGS[@]}" "$(image_ref)" /lib/systemd/systemd >/dev/null
+        # Rarely a container stops while systemd boots (seen under load on
+        # this kind of host): start that host once more before giving up.
+        systemd_booted "$LAB_NAME-$host" && continue
+        log "$LAB_NAME-$host did not boot; starting it again"
+        docker rm -f "$LAB_NAME-$host" >/dev/null 2>&1 || true
+        start_host "$host"
+        wait_for_systemd "$LAB_NAME-$host"
     done
-    for host in "${hosts[@]}"; do wait_for_systemd "$LAB_NAME-$host"; done
     write_inventory "${hosts[@]}"
     log "lab \"$LAB_NAME\" is up: ${hosts[*]} (inventory: $INVENTORY)"
 }

@@ -53,12 +53,20 @@ SYSTEMD_CONTAINER_FLAGS=(
 # Wait until systemd in container $1 has finished booting.
 # STABILITY_OPS_BOOT_TIMEOUT (seconds, default 180): a loaded 2-core machine
 # booting several containers at once needs more than a quiet one.
-wait_for_systemd() {
+systemd_booted() {
     local name="$1" state=""
     for _ in $(seq "${STABILITY_OPS_BOOT_TIMEOUT:-180}"); do
         state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
         [[ "$state" == running || "$state" == degraded ]] && return 0
+        # A container that stopped will not boot any more: say so at once.
+        [[ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" == true ]] || {
+            echo "container $name is not running" >&2
+            return 1
+        }
         sleep 1
     done
-    die "systemd in $name did not finish booting (state: ${state:-unknown})"
+    echo "systemd in $name did not finish booting (state: ${state:-unknown})" >&2
+    return 1
 }
+
+wait_for_systemd() { systemd_booted "$1" || die "systemd in $1 did not boot"; }

@@ -48,7 +48,9 @@ stage_pytest() {
     # A test is re-run once only when docker itself failed to exec into a
     # container (a transient runc error seen under load); any other failure
     # fails at once.
-    python -m pytest tests/ -n 2 --dist loadgroup -p no:cacheprovider \
+    # --dist loadfile: each module (and its lab or molecule fixture) stays on
+    # one worker.
+    python -m pytest tests/ -n 2 --dist loadfile -p no:cacheprovider \
         --ignore tests/integration/ecosystem/test_sanity.py \
         --reruns 1 --only-rerun "OCI runtime exec failed" --only-rerun "error executing setns process"
     rc=$?

@@ -156,6 +156,9 @@ run_scenario() {
     local attempt
     for attempt in 1 2; do
         rc=0
+        # A fresh container every time: molecule's destroy is asynchronous and
+        # its create keeps a same-named container that still exists.
+        timeout 120 docker rm -f "molecule-$name" >/dev/null 2>&1 || true
         STABILITY_OPS_IDEMPOTENCE_RECORD_DIR="$dir/records" \
             timeout --kill-after=30 "$timeout_s" molecule test -s "$name" >"$dir/molecule.log" 2>&1 &
         echo $! >"$dir/pid"

@@ -162,6 +162,8 @@ def test_cli_run_with_awx_style_env_files(lab: Lab, tmp_path: Path):
 def test_set_stats_reach_runner_as_artifact_data(lab: Lab, tmp_path: Path):
     if not _health_check_in_playbook():
         pytest.skip("production_deploy.yml does not run stability.ops.health_check yet: no set_stats data to check")
-    _result, artifact_dir = _api_run(lab, tmp_path, "stats", cmdline="--tags health")
+    # Only the health phase, on whatever state the lab is in: the checks may
+    # fail (never fatal here), their results must reach runner all the same.
+    _result, artifact_dir = _api_run(lab, tmp_path, "stats", cmdline="--tags health -e health_check_fail_on=never")
     stats = _stats_event(artifact_dir)
     assert set(stats["artifact_data"]["stability_ops_health"]) == {"web1"}
