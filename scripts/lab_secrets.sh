@@ -11,12 +11,19 @@
 #
 # Prints the environment the playbooks need on stdout, so that
 #   eval "$(scripts/lab_secrets.sh)"
-# exports SOPS_AGE_KEY_FILE and STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE. Logs go
-# to stderr. The generated files are
+# exports SOPS_AGE_KEY_FILE and STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE; with
+# --json it prints them as one JSON object instead (for programs: tests, bench/).
+# Logs go to stderr. The generated files are
 # git-ignored; the key never enters the repository.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
+
+case "${1:-}" in
+    "") output=shell ;;
+    --json) output=json ;;
+    *) die "usage: scripts/lab_secrets.sh [--json]" ;;
+esac
 
 INVENTORY_DIR="$STABILITY_OPS_ROOT/inventories/lab"
 KEY_DIR="${STABILITY_OPS_LAB_KEY_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/stability-ops/lab}"
@@ -80,5 +87,10 @@ print(report["msg"])
 sys.exit(1 if report["failed"] else 0)
 PY
 
-echo "export SOPS_AGE_KEY_FILE=$(printf '%q' "$KEY_FILE")"
-echo "export STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE=$(printf '%q' "$ADMIN_KEY.pub")"
+if [[ "$output" == json ]]; then
+    python3 -c 'import json, sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' \
+        SOPS_AGE_KEY_FILE "$KEY_FILE" STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE "$ADMIN_KEY.pub"
+else
+    echo "export SOPS_AGE_KEY_FILE=$(printf '%q' "$KEY_FILE")"
+    echo "export STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE=$(printf '%q' "$ADMIN_KEY.pub")"
+fi

@@ -202,15 +202,9 @@ def _interleave_groups(hosts: list[str]) -> list[str]:
 
 def lab_secrets_env() -> dict[str, str]:
     """Run scripts/lab_secrets.sh (idempotent) and return the environment it exports."""
-    process = run_timed(["bash", str(REPO_ROOT / "scripts" / "lab_secrets.sh")], timeout=120,
+    process = run_timed(["bash", str(REPO_ROOT / "scripts" / "lab_secrets.sh"), "--json"], timeout=120,
                         what="scripts/lab_secrets.sh")
-    env = {}
-    for line in process.process.stdout.splitlines():
-        if line.startswith("export "):
-            key, _sep, value = line[len("export "):].partition("=")
-            env[key] = subprocess.run(["bash", "-c", f"printf %s {value}"], capture_output=True, text=True,
-                                      check=True).stdout
-    return env
+    return json.loads(process.process.stdout)
 
 
 # --------------------------------------------------------------------------- results

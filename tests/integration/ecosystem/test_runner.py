@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +45,9 @@ def lab():
         inventory = Path(run("bash", "scripts/lab.sh", "inventory", env=env).stdout.strip())
         # The lab's group_vars (next to the generated inventory) hold a
         # SOPS-encrypted file: the lab's age key, as AWX would inject it.
-        secrets = run("bash", "scripts/lab_secrets.sh", env=env)
+        secrets = run("bash", "scripts/lab_secrets.sh", "--json", env=env)
         assert secrets.returncode == 0, secrets.stderr
-        exported = dict(word.split("=", 1) for word in shlex.split(secrets.stdout) if "=" in word)
+        exported = json.loads(secrets.stdout)
         yield Lab(
             inventory=inventory,
             env={

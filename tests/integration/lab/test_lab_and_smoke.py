@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 from pathlib import Path
 
@@ -32,8 +31,8 @@ def lab():
     try:
         assert up.returncode == 0, up.stderr
         # The lab's group_vars need its age key (SOPS secrets) and admin key.
-        secrets = run("bash", "scripts/lab_secrets.sh", check=True)
-        LAB_ENV.update(word.split("=", 1) for word in shlex.split(secrets.stdout) if "=" in word)
+        secrets = run("bash", "scripts/lab_secrets.sh", "--json", check=True)
+        LAB_ENV.update(json.loads(secrets.stdout))
         yield Path(run("bash", "scripts/lab.sh", "inventory").stdout.strip())
     finally:
         run("bash", "scripts/lab.sh", "down")
@@ -80,3 +79,12 @@ def test_snapshot_comparison_catches_a_real_change(lab: Path, tmp_path: Path):
     result = run("python", "scripts/host_state.py", "compare", str(before), str(after))
     assert result.returncode == 1
     assert result.stdout.strip() == "web1: file /etc/motd: content changed"
+
+
+def test_lab_secrets_exports_for_shells_what_it_prints_as_json(lab: Path):
+    # scripts/main.sh evals the shell form; tests and bench/ read --json: both must name the same files.
+    shell = run("bash", "-c", 'eval "$(bash scripts/lab_secrets.sh)" && '
+                'printf "%s\\n%s\\n" "$SOPS_AGE_KEY_FILE" "$STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE"', check=True)
+    assert shell.stdout.splitlines() == [LAB_ENV["SOPS_AGE_KEY_FILE"], LAB_ENV["STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE"]]
+    assert Path(LAB_ENV["SOPS_AGE_KEY_FILE"]).read_text().startswith("# created:")
+    assert Path(LAB_ENV["STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE"]).read_text().startswith("ssh-ed25519 ")
