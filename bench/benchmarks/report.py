@@ -35,14 +35,10 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                         ""))
         if tuned := health.get("tuned"):
             r, n = tuned["ratios"], tuned["size"]
-            out.append(("health", f"{n} host(s), pipelining: health_check after / before",
-                        f"{r['health_check (tuned)'] / r['health_check']:.2f}x", ""))
-            out.append(("health", f"{n} host(s), pipelining: naive tasks / ping playbook (both tuned)",
-                        f"{r['naive tasks (tuned)'] / r['ping playbook (tuned)']:.2f}x", ""))
-            out.append(("health", f"{n} host(s), pipelining: health_check / ping playbook (both tuned)",
-                        f"{r['health_check (tuned)'] / r['ping playbook (tuned)']:.2f}x",
-                        f"<= {HEALTH_TARGET}x "
-                        f"{_verdict(r['health_check (tuned)'] / r['ping playbook (tuned)'] <= HEALTH_TARGET)}"))
+            out.append(("health", f"{n} host(s), tuning: health_check after / before",
+                        f"{r['health_check'] / r['health_check (before)']:.2f}x", ""))
+            out.append(("health", f"{n} host(s), tuning: ping playbook after / before",
+                        f"{1 / r['ping playbook (before)']:.2f}x", ""))
     if cb := bench.get("callback"):
         run = cb["in_run"]
         label = f"{run['hosts']} x {run['tasks']}"
@@ -74,11 +70,17 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         for size, row in dp["by_size"].items():
             out.append(("deploy", f"{size} host(s): no-op run, seconds per host", f"{row['seconds_per_host']:.2f} s",
                         f"{row['changed']} change(s), {row.get('failed', 0)} failed task(s)"))
-        out.append(("deploy", "marginal cost per extra host (fit)", f"{dp['fit']['per_host_seconds']:.2f} s",
-                    f"fixed {dp['fit']['fixed_seconds']:.1f} s"))
-        if tuning := dp.get("tuning"):
-            out.append(("deploy", f"{tuning['hosts']} host(s), pipelining: no-op run after / before",
-                        f"{tuning['after_over_before']:.2f}x", ""))
+        if fit := dp.get("fit"):
+            out.append(("deploy", "marginal cost per extra host (fit)", f"{fit['per_host_seconds']:.2f} s",
+                        f"fixed {fit['fixed_seconds']:.1f} s"))
+        for tuning in dp.get("tunings", []):
+            label = tuning["settings"]["change"].split(" (")[0].split(":")[0]
+            if "skipped" in tuning:
+                out.append(("deploy", f"tuning: {label}", "skipped", tuning["skipped"]))
+                continue
+            out.append(("deploy", f"{tuning['hosts']} host(s), tuning: no-op run after / before ({label})",
+                        f"{tuning['after_over_before']:.2f}x",
+                        f"changes before/after: {tuning['changed']['before']}/{tuning['changed']['after']}"))
     for name, data in bench.items():
         if data.get("incomplete"):
             out.append((name, "stopped early (time budget)", data["incomplete"].splitlines()[0][:80], ""))
@@ -119,19 +121,26 @@ def _health_md(health: dict) -> list[str]:
            _md_table(["hosts", *names], body), ""]
     if tuned := health.get("tuned"):
         r, t = tuned["ratios"], tuned["times"]
-        out += [f"With connection pipelining (`{_env(tuned['settings'])}`), side by side on {tuned['size']} hosts:", "",
-                _md_table(["variant", "before", "after", "after / before"], [
-                    [n, f"{t[n]['median']:.1f} s", f"{t[n + ' (tuned)']['median']:.1f} s",
-                     f"{r[n + ' (tuned)'] / r[n]:.2f}x"] for n in ("ping playbook", "health_check")]
-                    + [["naive tasks", "", f"{t['naive tasks (tuned)']['median']:.1f} s", ""]]), "",
-                f"Tuned health_check / tuned ping playbook: "
-                f"**{r['health_check (tuned)'] / r['ping playbook (tuned)']:.2f}x**; tuned naive tasks / tuned ping "
-                f"playbook: {r['naive tasks (tuned)'] / r['ping playbook (tuned)']:.2f}x.", ""]
+        out += [f"The tuning, {_tuning_label(tuned['settings'])}, side by side on {tuned['size']} hosts:", "",
+                _md_table(["variant", "before", "after (shipped)", "after / before"], [
+                    [n, f"{t[n + ' (before)']['median']:.1f} s", f"{t[n]['median']:.1f} s",
+                     f"{r[n] / r[n + ' (before)']:.2f}x"] for n in ("ping playbook", "health_check")]
+                    + [["naive tasks", "", f"{t['naive tasks']['median']:.1f} s", ""]]), "",
+                f"In the same runs, health_check / ping playbook: **{r['health_check']:.2f}x** after, "
+                f"{r['health_check (before)'] / r['ping playbook (before)']:.2f}x before; naive tasks / ping "
+                f"playbook: {r['naive tasks']:.2f}x.", ""]
     return out
 
 
 def _env(settings: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in settings.items())
+    return " ".join(f"{k}={v}" for k, v in settings.items()) or "the shipped ansible.cfg"
+
+
+def _tuning_label(tuning: dict) -> str:
+    """'<change>: before <env or revision>, after <env>' for a tuning of run.py."""
+    before = tuning["before"]
+    before = f"revision `{before['revision']}`" if "revision" in before else f"`{_env(before)}`"
+    return f"{tuning['change']}: before {before}, after {_env(tuning['after'])}"
 
 
 def _callback_md(cb: dict) -> list[str]:
@@ -190,7 +199,8 @@ def _preflight_md(pf: dict) -> list[str]:
 
 
 def _deploy_md(dp: dict) -> list[str]:
-    body = [[size, f"{r['times']['median']:.1f} s", f"{r['seconds_per_host']:.2f} s", r["changed"], r.get("failed", 0)]
+    body = [[size, f"{r['times']['median']:.1f} s", f"{r['seconds_per_host']:.2f} s",
+             _task_runs(r.get("tasks_per_host")), r["changed"], r.get("failed", 0)]
             for size, r in dp["by_size"].items()]
     largest = list(dp["by_size"].values())[-1]
     out = ["## 4. No-op deploy scaling (`playbooks/production_deploy.yml`, second run)", "",
@@ -198,18 +208,30 @@ def _deploy_md(dp: dict) -> list[str]:
            + (f", only `--tags {dp['tags']}`" if dp.get("tags") else "") + ". First run (converge) "
            f"on {dp['first_run']['hosts']} hosts: {dp['first_run']['seconds']:.1f} s, "
            f"{dp['first_run']['changed']} changes, {dp['first_run'].get('failed', 0)} failed tasks.",
-           "", _md_table(["hosts", "no-op run", "per host", "changes", "failed tasks"], body), "",
-           f"Least-squares fit: {dp['fit']['fixed_seconds']:.1f} s fixed + {dp['fit']['per_host_seconds']:.2f} s per "
-           "extra host.", "", f"Where the time goes on {list(dp['by_size'])[-1]} hosts (top tasks, wall time from each "
+           "", _md_table(["hosts", "no-op run", "per host", "tasks per host: run / skipped", "changes",
+                          "failed tasks"], body), "",
+           *([f"Least-squares fit: {dp['fit']['fixed_seconds']:.1f} s fixed + {dp['fit']['per_host_seconds']:.2f} s "
+              "per extra host.", ""] if dp.get("fit") else []),
+           f"Where the time goes on {list(dp['by_size'])[-1]} hosts (top tasks, wall time from each "
            "task's start to the next):", "",
            _md_table(["task", "seconds"], [[t["task"].replace("|", "\\|"), f"{t['seconds']:.2f}"]
                                            for t in largest["top_tasks"]]), ""]
-    if tuning := dp.get("tuning"):
+    body = []
+    for tuning in dp.get("tunings", []):
+        if "skipped" in tuning:
+            body.append([_tuning_label(tuning["settings"]), "skipped", tuning["skipped"], "", ""])
+            continue
         t = tuning["times"]
-        out += [f"With `{_env(tuning['settings'])}`, side by side on {tuning['hosts']} hosts: before "
-                f"{t['before']['median']:.1f} s, after {t['after']['median']:.1f} s: "
-                f"**{tuning['after_over_before']:.2f}x**.", ""]
+        body.append([_tuning_label(tuning["settings"]), tuning["hosts"], f"{t['before']['median']:.1f} s",
+                     f"{t['after']['median']:.1f} s", f"**{tuning['after_over_before']:.2f}x**"])
+    if body:
+        out += ["The tunings, each measured before/after side by side (interleaved) on a converged lab:", "",
+                _md_table(["tuning", "hosts", "before", "after", "after / before"], body), ""]
     return out
+
+
+def _task_runs(counts: dict | None) -> str:
+    return f"{counts['executed']} / {counts['skipped']}" if counts else "-"
 
 
 def _tuning_md(bench: dict) -> list[str]:
@@ -222,13 +244,14 @@ def _tuning_md(bench: dict) -> list[str]:
                      f"({last['pure_python_speedup']:.0f}x -> {last['speedup']:.0f}x vs sops)"])
     if (health := bench.get("health")) and (tuned := health.get("tuned")):
         r = tuned["ratios"]
-        body.append([f"connection pipelining (`{_env(tuned['settings'])}`, i.e. `[connection] pipelining = true`; "
-                     "`[ssh_connection]` only reaches the ssh connection)", "proposed for ansible.cfg",
-                     f"health_check {r['health_check (tuned)'] / r['health_check']:.2f}x, ping "
-                     f"{r['ping playbook (tuned)'] / r['ping playbook']:.2f}x on {tuned['size']} hosts"])
-    if (dp := bench.get("deploy")) and (tuning := dp.get("tuning")):
-        body.append(["the same pipelining, no-op production deploy", "proposed for ansible.cfg",
-                     f"{tuning['after_over_before']:.2f}x on {tuning['hosts']} hosts"])
+        body.append([f"{tuned['settings']['change']}; `[ssh_connection]` alone only reaches the ssh connection, "
+                     "not the docker one", "done (ansible.cfg)",
+                     f"health_check {r['health_check'] / r['health_check (before)']:.2f}x, ping playbook "
+                     f"{1 / r['ping playbook (before)']:.2f}x on {tuned['size']} hosts"])
+    for tuning in (bench.get("deploy") or {}).get("tunings", []):
+        if "skipped" not in tuning:
+            body.append([f"{tuning['settings']['change']} (no-op production deploy)", "done",
+                         f"{tuning['after_over_before']:.2f}x on {tuning['hosts']} hosts"])
     if not body:
         return []
     return ["## Tuning: before / after, measured side by side", "",
@@ -244,7 +267,8 @@ def markdown(results: dict) -> str:
            "Can the health check and the preflight run on every deploy? These numbers say how much they cost.",
            "Every ratio below is measured within one run, the variants interleaved (A B C, B C A, ...), because",
            "absolute times on a shared 2-core machine vary from run to run: compare ratios, not seconds.", "",
-           "Reproduce with `.venv/bin/python bench/run.py --write-docs` (about 15 minutes; bench/README.md).", "",
+           "Reproduce with `.venv/bin/python bench/run.py --write-docs` (about an hour on 2 cores; "
+           "bench/README.md).", "",
            f"Run: {results['started']}, profile `{results['profile']}`, commit `{m['commit']}`, {m['ansible']}, Python "
            f"{m['python']}, {m['cpus']} CPUs, {m['memory_mb']} MB RAM, load average at start "
            f"{', '.join(str(x) for x in m['load_average_at_start'])}. "
@@ -325,9 +349,11 @@ def plot(results: dict, path: Path) -> None:
     if dp := bench.get("deploy"):
         sizes = [int(s) for s in dp["by_size"]]
         ax.plot(sizes, [dp["by_size"][str(s)]["times"]["median"] for s in sizes], "o-", label="no-op deploy")
-        if tuning := dp.get("tuning"):
-            ax.plot([tuning["hosts"]], [tuning["times"]["after"]["median"]], "r*", markersize=12,
-                    label="with pipelining")
+        for tuning, style in zip(dp.get("tunings", []), ("rv", "m^"), strict=False):
+            if "skipped" not in tuning:
+                label = tuning["settings"]["change"].split(" (")[0].split(":")[0]
+                ax.plot([tuning["hosts"]], [tuning["times"]["before"]["median"]], style, markersize=9,
+                        label=f"before: {label[:40]}")
         ax.set_xticks(sizes)
         ax.legend(fontsize=8)
     else:

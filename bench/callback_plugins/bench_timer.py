@@ -34,6 +34,8 @@ class CallbackModule(CallbackBase):
         self._current = None
         self._started = time.perf_counter()
         self._tasks: dict[str, dict] = {}
+        # Per host: tasks that ran a module on it (a round trip) and tasks skipped there (no round trip).
+        self._per_host: dict[str, dict[str, int]] = {}
 
     def _close(self):
         if self._current is None:
@@ -50,13 +52,28 @@ class CallbackModule(CallbackBase):
 
     v2_playbook_on_handler_task_start = v2_playbook_on_task_start
 
+    def _count(self, result, kind: str) -> None:
+        counts = self._per_host.setdefault(result._host.get_name(), {"executed": 0, "skipped": 0})
+        counts[kind] += 1
+
+    def v2_runner_on_ok(self, result):
+        self._count(result, "executed")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._count(result, "executed")
+
+    def v2_runner_on_skipped(self, result):
+        self._count(result, "skipped")
+
     def v2_playbook_on_stats(self, stats):
         self._close()
         path = os.environ.get("BENCH_TIMER_PATH")
         if not path:
             return
         tasks = sorted(self._tasks.values(), key=lambda item: item["seconds"], reverse=True)
-        document = {"wall_seconds": time.perf_counter() - self._started,
+        # A run on localhost (the preflight) has no production host: count only the busiest host.
+        busiest = max(self._per_host.values(), key=lambda counts: counts["executed"], default=None)
+        document = {"wall_seconds": time.perf_counter() - self._started, "task_runs_per_host": busiest,
                     "tasks": [dict(item, seconds=round(item["seconds"], 4)) for item in tasks]}
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=1)
