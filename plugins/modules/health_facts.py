@@ -23,9 +23,18 @@ description:
     (name, status C(ok)/C(warn)/C(fail), observed, expected), ready for the
     P(stability.ops.health_summary#callback) callback.
   - The module only reads. It never changes the host.
+  - With O(publish_stats), its action plugin also publishes RV(health_checks) and RV(health_status) as
+    C(set_stats) data on the controller, so a role needs no C(ansible.builtin.set_stats) task (one task less per
+    host on every run).
 author:
   - Stability Ops maintainers (@stability-ops)
 attributes:
+  action:
+    support: full
+    description: The action plugin runs the module on the host and publishes the results on the controller.
+  async:
+    support: none
+    description: The action plugin does not run the module asynchronously.
   check_mode:
     support: full
     description: The module only reads, so it runs unchanged in check mode.
@@ -81,6 +90,16 @@ options:
     description: At most this many old and this many oversized files are listed; the counts are always exact.
     type: int
     default: 20
+  publish_stats:
+    description:
+      - Publish RV(health_checks) and RV(health_status) as C(set_stats) data under
+        C(stability_ops_health.<inventory_hostname>) (C(per_host=false), C(aggregate=true)), the same data an
+        M(ansible.builtin.set_stats) task would publish. ansible-runner and AWX show it as the job's artifacts;
+        the P(stability.ops.health_summary#callback) callback reads it too.
+      - Needs O(checks). Published when the task succeeds, which it does whatever the checks found (the module
+        never fails on a check); a host whose task failed publishes nothing.
+    type: bool
+    default: false
   checks:
     description:
       - Thresholds. When set, the module also returns RV(health_checks) and RV(health_status).
@@ -178,6 +197,12 @@ EXAMPLES = r"""
       journald_max_retention: 1month
   register: health
 
+- name: Evaluate and publish the results for AWX artifacts and the health summary, without a set_stats task
+  stability.ops.health_facts:
+    checks:
+      units_active: [ssh]
+    publish_stats: true
+
 - name: Show what failed
   ansible.builtin.debug:
     msg: "{{ health.health_checks | selectattr('status', 'eq', 'fail') | map(attribute='name') | list }}"
@@ -266,6 +291,8 @@ def argument_spec():
         "log_max_size": {"type": "str", "default": "100M"},
         "log_report_limit": {"type": "int", "default": 20},
         "checks": {"type": "dict", "options": CHECKS_ARGUMENT_SPEC},
+        # Acted on by the action plugin (plugins/action/health_facts.py) on the controller.
+        "publish_stats": {"type": "bool", "default": False},
     }
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -209,3 +210,53 @@ def test_an_unwritable_path_is_a_warning_not_a_failed_run(playbook_runner):
     assert run.process.returncode == 0, run.output
     assert "stability.ops.health_summary: v2_playbook_on_stats:" in run.output
     assert not Path("/dev/null/summary.json").exists()
+
+
+def test_health_facts_publishes_set_stats_data_without_a_set_stats_task(playbook_runner, summary_validator):
+    # Two hosts on the local connection: ansible merges each host's ansible_stats under the run-wide "_run".
+    inventory = LOCALHOST_INVENTORY + "    second:\n      ansible_connection: local\n" \
+                                      f"      ansible_python_interpreter: {sys.executable}\n"
+    run = playbook_runner(_play("""
+- name: Evaluate and publish
+  stability.ops.health_facts:
+    collect: [disk]
+    checks:
+      disk_warn_percent: 100
+      disk_fail_percent: 100
+      inode_warn_percent: 100
+      inode_fail_percent: 100
+    publish_stats: true
+  register: health
+- name: Evaluate without publishing
+  stability.ops.health_facts:
+    collect: [disk]
+    checks: {}
+  register: quiet
+- name: Publishing without checks is refused
+  stability.ops.health_facts:
+    collect: [disk]
+    publish_stats: true
+  register: refused
+  ignore_errors: true
+- name: Keep what the tasks returned
+  ansible.builtin.copy:
+    content: "{{ {'health': health, 'quiet': quiet, 'refused': refused} | to_json }}"
+    dest: "{{ playbook_dir }}/results-{{ inventory_hostname }}.json"
+    mode: "0600"
+  delegate_to: localhost
+"""), inventory, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_SHOW_CUSTOM_STATS="true")
+    assert run.process.returncode == 0, run.output
+    published = json.loads(run.process.stdout)["global_custom_stats"]["stability_ops_health"]
+    assert set(published) == {"localhost", "second"}
+    for host in ("localhost", "second"):
+        results = json.loads((run.summary_path.parent / f"results-{host}.json").read_text())
+        # Exactly the module's evaluation, under the host's name, once per host.
+        assert published[host] == {"status": results["health"]["health_status"],
+                                   "checks": results["health"]["health_checks"]}
+        assert published[host]["checks"] and all(c["category"] == "disk" for c in published[host]["checks"])
+        assert "ansible_stats" not in results["quiet"]
+        assert results["refused"]["failed"] is True
+        assert "publish_stats needs checks" in results["refused"]["msg"]
+    document = run.summary
+    summary_validator.validate(document)
+    assert document["hosts"]["second"]["health"]["checks"] == published["second"]["checks"]
