@@ -26,15 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchmarks import callback, common, deploy, health, preflight, report
 
-# The tuning the numbers called for, shipped in the repository's ansible.cfg. Every full run measures it again,
-# side by side: "before" switches it off for those runs only, "after" is the shipped configuration.
-TUNING = {"change": "connection pipelining (`[connection] pipelining = true` in ansible.cfg)",
-          "before": {"ANSIBLE_PIPELINING": "false"}, "after": {}}
-# A change of the roles the deploy profile called for: its "before" is the revision without it, run from a copy.
-REVISION_TUNING = {"change": "one round trip per check instead of one per item: security_baseline reads every "
-                             "sensitive path with one `stat`, security_auditd each architecture's syscall table "
-                             "with one `ausyscall --dump`",
-                   "before": {"revision": "d2d7e13"}, "after": {}}
+# The tunings the numbers called for, all shipped. Every run measures each again, side by side: a side is an
+# environment on this checkout ({} = as shipped) or {"revision": ...}, that revision's collection run from a copy
+# (common.tuning_side). A revision missing from the clone skips that comparison.
+PIPELINING = {"name": "connection pipelining",
+              "change": "connection pipelining (`[connection] pipelining = true` in ansible.cfg; `[ssh_connection]` "
+                        "alone only reaches the ssh connection, not the docker one)",
+              "before": {"ANSIBLE_PIPELINING": "false"}, "after": {}}
+ROUND_TRIPS = {"name": "one round trip per check",
+               "change": "security_baseline reads every sensitive path with one `stat` (file runs only where "
+                         "something differs), security_auditd each architecture's syscall table with one "
+                         "`ausyscall --dump`, instead of a module run per path and per syscall",
+               "before": {"revision": "d2d7e13"}, "after": {"revision": "301ff8f"}}
+HEALTH_ONE_TASK = {"name": "health_check publishes from its module task",
+                   "change": "health_check publishes its set_stats data from the health_facts task (its action "
+                             "plugin), no set_stats task: one task per host less",
+                   "before": {"revision": "8bdc13e"}, "after": {"revision": "f1e7973"}}
 PROFILES = {
     "full": {
         "lab_hosts": 20,
@@ -43,18 +50,18 @@ PROFILES = {
         "preflight": {"counts": [1000, 10000], "sample": 200, "reps": 3, "budget": 200},
         # A no-op deploy costs about 40 s + 17 s per extra host on 2 cores: the tunings are measured on 5 hosts.
         "deploy": {"sizes": [1, 5, 10, 20], "reps": 1, "budget": 2700, "tuning_size": 5},
-        "tuning": TUNING,
-        "deploy_tunings": [TUNING, REVISION_TUNING],
+        "health_tunings": [PIPELINING, HEALTH_ONE_TASK],
+        "deploy_tunings": [PIPELINING, ROUND_TRIPS],
     },
     "smoke": {
         "lab_hosts": 1,
-        "health": {"sizes": [1], "reps": {1: 1}, "budget": 120, "tuning_size": 1},
+        "health": {"sizes": [1], "reps": {1: 1}, "budget": 300, "tuning_size": 1},
         "callback": {"hosts": 2, "tasks": 10, "reps": 1, "replay_tasks": [10, 100], "budget": 60},
         "preflight": {"counts": [30, 90], "sample": 10, "reps": 1, "budget": 60},
         # The whole first converge takes minutes on a busy machine: the smoke deploy keeps two phases.
         "deploy": {"sizes": [1], "reps": 1, "budget": 300, "tags": "preflight,health"},
-        "tuning": TUNING,
-        "deploy_tunings": [TUNING, REVISION_TUNING],
+        "health_tunings": [PIPELINING, HEALTH_ONE_TASK],
+        "deploy_tunings": [PIPELINING, ROUND_TRIPS],
     },
 }
 BENCHMARKS = ("preflight", "callback", "health", "deploy")
@@ -92,7 +99,8 @@ def run(args: argparse.Namespace) -> dict:
                                    tuning_size=min(profile["deploy"].get("tuning_size", sizes[-1]), sizes[-1])))
     results: dict = {"profile": profile_name, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "machine": common.machine(),
-                     "settings": {"tuning": profile["tuning"], "deploy_tunings": profile["deploy_tunings"]},
+                     "settings": {"health_tunings": profile["health_tunings"],
+                                  "deploy_tunings": profile["deploy_tunings"]},
                      "benchmarks": {},
                      "errors": {}}
     path = args.results or RESULTS_DIR / f"{results['started'].replace(':', '')}.json"
@@ -121,7 +129,7 @@ def run(args: argparse.Namespace) -> dict:
                 results["lab"] = {"name": lab.name, "hosts": len(lab.hosts), "boot_seconds": round(lab.boot_seconds, 1)}
                 health_cfg, deploy_cfg = profile["health"], profile["deploy"]
                 attempt("health", lambda: health.run(lab, health_cfg["sizes"], health_cfg["reps"],
-                                                     health_cfg["budget"], profile["tuning"],
+                                                     health_cfg["budget"], profile["health_tunings"],
                                                      health_cfg["tuning_size"]))
                 attempt("deploy", lambda: deploy.run(lab, deploy_cfg["sizes"], deploy_cfg["reps"],
                                                      deploy_cfg["budget"], profile["deploy_tunings"],

@@ -125,6 +125,36 @@ class Deadline:
         return min(remaining, cap) if cap else remaining
 
 
+# --------------------------------------------------------------------------- tunings
+
+
+class MissingRevision(BenchError):
+    """A tuning's revision is not in this clone: that comparison is skipped, not failed."""
+
+
+def tuning_side(spec: dict, directory: Path) -> tuple[dict[str, str], Path]:
+    """(extra environment, tree) of one side of a tuning (run.py's TUNINGS): an environment on the working copy
+    ({} = as shipped), or {"revision": <git revision>}: that revision's files in `directory`."""
+    if "revision" not in spec:
+        return spec, REPO_ROOT
+    return {}, checkout(spec["revision"], directory)
+
+
+def checkout(revision: str, directory: Path) -> Path:
+    """The files of `revision` in `directory`, usable as the collection (its own .collections link)."""
+    if subprocess.run(["git", "cat-file", "-e", f"{revision}^{{commit}}"], cwd=REPO_ROOT,
+                      capture_output=True, check=False).returncode != 0:
+        raise MissingRevision(f"revision {revision} is not in this clone (a shallow clone?)")
+    directory.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=REPO_ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    link = directory / ".collections" / "ansible_collections" / "stability" / "ops"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to("../../..")
+    return directory
+
+
 # --------------------------------------------------------------------------- the lab
 
 

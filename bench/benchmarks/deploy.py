@@ -10,11 +10,23 @@ from __future__ import annotations
 import functools
 import json
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
-from .common import BENCH_DIR, REPO_ROOT, BenchError, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
+from .common import (
+    BENCH_DIR,
+    REPO_ROOT,
+    BenchError,
+    Deadline,
+    MissingRevision,
+    ansible_env,
+    interleaved,
+    log,
+    ratio,
+    run_timed,
+    summary,
+    tuning_side,
+)
 
 PLAYBOOK = REPO_ROOT / "playbooks" / "production_deploy.yml"
 # As scripts/main.sh runs it on the lab: one batch.
@@ -66,7 +78,8 @@ def run(lab, sizes: list[int], reps: int, budget: float, tunings: list[dict], to
     deadline = Deadline(budget, "deploy")
     run_deploy = functools.partial(_deploy, tags=tags)
     result: dict = {"sizes": sizes, "reps": reps, "extra_vars": EXTRA_VARS, "tags": tags,
-                    "settings": "repository ansible.cfg (forks 5, health_summary callback on), docker connection"}
+                    "settings": "repository ansible.cfg (forks 5, connection pipelining, health_summary callback on), "
+                                "community.docker.docker connection"}
     largest = lab.subset(sizes[-1])
     first, changed = run_deploy(lab, largest, deadline, {}, "first production_deploy.yml run")
     result["first_run"] = {"hosts": sizes[-1], "seconds": round(first, 3), **changed}
@@ -113,13 +126,12 @@ def _scaling(lab, sizes, reps, deadline, run_deploy, tmp: Path, top: int, by_siz
 
 
 def _tuning(lab, tuning: dict, size: int, reps: int, deadline, run_deploy, tmp: Path, top: int) -> dict:
-    """The no-op run before and after one tuning, interleaved. tuning: {"change", "before", "after"}, each side
-    an environment ({} = as shipped) or, for a change of the code, {"revision": <git revision>}."""
+    """The no-op run before and after one tuning (common.tuning_side), interleaved."""
     inventory = lab.subset(size)
     tmp.mkdir(parents=True, exist_ok=True)
     profiles: dict[str, list] = {}
     changes: dict[str, int] = {}
-    sides = {name: _side(tuning[name], tmp / name) for name in ("before", "after")}
+    sides = {name: tuning_side(tuning[name], tmp / name) for name in ("before", "after")}
 
     def measure(name: str, side: tuple[dict[str, str], Path]) -> float:
         env_extra, tree = side
@@ -136,29 +148,3 @@ def _tuning(lab, tuning: dict, size: int, reps: int, deadline, run_deploy, tmp: 
            "top_tasks_before": profiles.get("before", []), "top_tasks_after": profiles.get("after", [])}
     log(f"deploy: {tuning['change']} on {size} host(s): after/before = {out['after_over_before']}")
     return out
-
-
-def _side(spec: dict, directory: Path) -> tuple[dict[str, str], Path]:
-    """(extra environment, tree) of one side of a tuning."""
-    if "revision" not in spec:
-        return spec, REPO_ROOT
-    return {}, checkout(spec["revision"], directory)
-
-
-def checkout(revision: str, directory: Path) -> Path:
-    """The files of `revision` in `directory`, usable as the collection (its own .collections link)."""
-    if subprocess.run(["git", "cat-file", "-e", f"{revision}^{{commit}}"], cwd=REPO_ROOT,
-                      capture_output=True, check=False).returncode != 0:
-        raise MissingRevision(f"revision {revision} is not in this clone (a shallow clone?)")
-    directory.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "--format=tar", revision], cwd=REPO_ROOT, capture_output=True,
-                             check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
-    link = directory / ".collections" / "ansible_collections" / "stability" / "ops"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to("../../..")
-    return directory
-
-
-class MissingRevision(BenchError):
-    """The revision of a "before" side is not in this clone: that comparison is skipped, not failed."""

@@ -3,9 +3,24 @@ and the naive task-per-check playbook on the same lab hosts, interleaved."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from .common import BENCH_DIR, PLAYBOOKS, BenchError, Deadline, ansible_env, interleaved, log, ratio, run_timed, summary
+from .common import (
+    BENCH_DIR,
+    PLAYBOOKS,
+    REPO_ROOT,
+    BenchError,
+    Deadline,
+    MissingRevision,
+    ansible_env,
+    interleaved,
+    log,
+    ratio,
+    run_timed,
+    summary,
+    tuning_side,
+)
 
 ADHOC_PING = "ansible -m ping"
 PING = "ping playbook"
@@ -22,13 +37,16 @@ def _argv(name: str, inventory: Path) -> list[str]:
     return ["ansible-playbook", "-i", str(inventory), str(playbook)]
 
 
-def compare(lab, size: int, variants: dict[str, dict[str, str]], reps: int, deadline: Deadline,
+def compare(lab, size: int, variants: dict[str, tuple[dict[str, str], Path]], reps: int, deadline: Deadline,
             base: str = PING) -> dict:
-    """Interleaved runs of each variant (name -> extra environment) on the first `size` lab hosts."""
+    """Interleaved runs of each variant (name -> (extra environment, tree whose collection runs)) on the first
+    `size` lab hosts. The bench playbooks are always this checkout's; the roles they run are the tree's."""
     inventory = lab.subset(size)
 
-    def measure(name: str, env_extra: dict[str, str]) -> float:
-        return run_timed(_argv(name, inventory), env=ansible_env(**lab.env, **env_extra), timeout=deadline.left(300),
+    def measure(name: str, side: tuple[dict[str, str], Path]) -> float:
+        env_extra, tree = side
+        env = ansible_env(**lab.env, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), **env_extra)
+        return run_timed(_argv(name, inventory), env=env, timeout=deadline.left(300), cwd=tree,
                          what=f"{name} on {size} host(s)").seconds
 
     times = interleaved(variants, reps, measure)
@@ -37,12 +55,14 @@ def compare(lab, size: int, variants: dict[str, dict[str, str]], reps: int, dead
             "ratios": {name: round(ratio(values, times[base]), 3) for name, values in times.items()}}
 
 
-def run(lab, sizes: list[int], reps: dict[int, int], budget: float, tuning: dict, tuning_size: int) -> dict:
+def run(lab, sizes: list[int], reps: dict[int, int], budget: float, tunings: list[dict], tuning_size: int) -> dict:
     """reps: repetitions per size (fewer on the big labs, where one run is long and less noisy).
-    tuning: {"change", "before": env, "after": env} (run.py's TUNING); empty: not measured."""
+    tunings: run.py's TUNINGS for the health check, each measured before/after on tuning_size hosts."""
     deadline = Deadline(budget, "health")
-    plain = {ADHOC_PING: {}, PING: {}, HEALTH: {}, NAIVE: {}}
-    result = {"sizes": sizes, "reps": {str(k): v for k, v in reps.items()}, "base": PING, "by_size": {}}
+    shipped = ({}, REPO_ROOT)
+    plain = {ADHOC_PING: shipped, PING: shipped, HEALTH: shipped, NAIVE: shipped}
+    result = {"sizes": sizes, "reps": {str(k): v for k, v in reps.items()}, "base": PING, "by_size": {},
+              "tunings": []}
     for size in sizes:
         try:
             result["by_size"][str(size)] = compare(lab, size, plain, reps[size], deadline)
@@ -50,10 +70,21 @@ def run(lab, sizes: list[int], reps: dict[int, int], budget: float, tuning: dict
             result["incomplete"] = f"{size} host(s): {exc}"
             log(f"health: stopped at {size} host(s): {exc}")
             return result
-    if tuning:
-        # Before/after the tuning, side by side; the ratios stay relative to the ping playbook as shipped.
-        variants = {PING: tuning["after"], HEALTH: tuning["after"], NAIVE: tuning["after"],
-                    f"{PING} (before)": tuning["before"], f"{HEALTH} (before)": tuning["before"]}
-        result["tuned"] = {"settings": tuning, "size": tuning_size,
-                           **compare(lab, tuning_size, variants, reps[tuning_size], deadline)}
+    with tempfile.TemporaryDirectory(prefix="bench-health-") as tmp:
+        for index, tuning in enumerate(tunings):
+            try:
+                before, after = (tuning_side(tuning[side], Path(tmp, f"{index}-{side}"))
+                                 for side in ("before", "after"))
+            except MissingRevision as exc:
+                result["tunings"].append({"settings": tuning, "skipped": str(exc)})
+                continue
+            # Before/after side by side; the ratios stay relative to the ping playbook after the tuning.
+            variants = {PING: after, HEALTH: after, NAIVE: after, f"{PING} (before)": before,
+                        f"{HEALTH} (before)": before}
+            try:
+                result["tunings"].append({"settings": tuning, "size": tuning_size,
+                                          **compare(lab, tuning_size, variants, reps[tuning_size], deadline)})
+            except BenchError as exc:
+                result["incomplete"] = f"tuning '{tuning['change'][:40]}': {exc}"
+                break
     return result

@@ -53,8 +53,12 @@ class CallbackModule(CallbackBase):
     v2_playbook_on_handler_task_start = v2_playbook_on_task_start
 
     def _count(self, result, kind: str) -> None:
-        counts = self._per_host.setdefault(result._host.get_name(), {"executed": 0, "skipped": 0})
+        counts = self._per_host.setdefault(result._host.get_name(), {"executed": 0, "skipped": 0, "loop_items": 0})
         counts[kind] += 1
+        # A loop runs its module once per item that was not skipped.
+        items = result._result.get("results") if kind == "executed" else None
+        if isinstance(items, list):
+            counts["loop_items"] += sum(1 for item in items if isinstance(item, dict) and not item.get("skipped"))
 
     def v2_runner_on_ok(self, result):
         self._count(result, "executed")
