@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmarks of the stability.ops collection (see bench/README.md).
 
-    .venv/bin/python bench/run.py                  the full run (about an hour on 2 cores)
+    .venv/bin/python bench/run.py                  the full run (about 35 minutes on 2 cores)
     .venv/bin/python bench/run.py --smoke          the smallest sizes (the test suite's variant)
     .venv/bin/python bench/run.py --only preflight callback
     .venv/bin/python bench/run.py --write-docs     also regenerate docs/performance.md and .png

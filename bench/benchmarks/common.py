@@ -248,8 +248,9 @@ def machine() -> dict[str, object]:
             key, _sep, value = line.partition(":")
             if key in ("MemTotal", "MemAvailable"):
                 mem[key] = int(value.split()[0]) // 1024
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                            check=False).stdout.strip()
+    # "-dirty": the measured code is not exactly that commit (uncommitted changes to tracked files).
+    commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7", "--exclude", "*"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=False).stdout.strip()
     versions = subprocess.run([str(VENV_BIN / "ansible"), "--version"], capture_output=True, text=True,
                               check=False).stdout.splitlines()[:1]
     return {"cpus": os.cpu_count(), "memory_mb": mem.get("MemTotal"), "memory_available_mb": mem.get("MemAvailable"),

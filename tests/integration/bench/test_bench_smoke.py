@@ -75,7 +75,8 @@ def test_lab_benchmarks_run_end_to_end_and_clean_up(tmp_path: Path):
     process, results = _bench(tmp_path, "--only", "health", "deploy", timeout=720)
     assert results["errors"] == {}
     health = results["benchmarks"]["health"]["by_size"]["1"]
-    assert set(health["ratios"]) == {"ansible -m ping", "ping playbook", "health_check", "naive tasks"}
+    assert set(health["ratios"]) == {"ansible -m ping", "ping playbook", "health_check", "health_facts module alone",
+                                     "naive tasks"}
     assert all(_positive(value) for value in health["ratios"].values())
     # Each shipped tuning against the same runs without it: a setting switched off, or the revision before it.
     for tuned in results["benchmarks"]["health"]["tunings"]:
