@@ -137,7 +137,8 @@ def _health_md(health: dict) -> list[str]:
            "\"health_facts module alone\" is that one task without the role around it: the difference is the cost "
            "of the role's two cheap tasks per host and of templating its variables, which grows with the number of "
            "hosts like every task does. The lab's hosts share the controller's CPUs, so the host-side work of the "
-           "module counts in full here.", ""]
+           "module counts in full here. Where the target is missed and what was tried: bench/README.md, \"What the "
+           "numbers called for\".", ""]
     for tuned in health.get("tunings", []):
         if "skipped" in tuned:
             out += [f"Tuning {_tuning_label(tuned['settings'])}: skipped, {tuned['skipped']}.", ""]
