@@ -38,13 +38,14 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def ansible_env(**extra: str) -> dict[str, str]:
-    """The environment of the repository's scripts (scripts/lib.sh), plus extra settings."""
+def ansible_env(tree: Path = REPO_ROOT, **extra: str) -> dict[str, str]:
+    """The environment of the repository's scripts (scripts/lib.sh), plus extra settings. tree: whose ansible.cfg
+    (and so whose collection) runs: this checkout, or a revision's copy (tuning_side); run commands in it."""
     cache = Path(os.environ.get("STABILITY_OPS_CACHE", REPO_ROOT / ".cache"))
     env = {
         **os.environ,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "ANSIBLE_CONFIG": str(tree / "ansible.cfg"),
         "ANSIBLE_HOME": os.environ.get("ANSIBLE_HOME", str(cache / "ansible-home")),
         "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(cache / "xdg")),
         "ANSIBLE_NOCOLOR": "1",

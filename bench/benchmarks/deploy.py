@@ -40,7 +40,7 @@ def _deploy(lab, inventory: Path, deadline: Deadline, env_extra: dict[str, str],
             tree: Path = REPO_ROOT) -> tuple[float, dict[str, int]]:
     """Time one run of the playbook of `tree` (the working copy, or an older revision's copy); returns
     (seconds, {changed, failed, unreachable} summed over the recap)."""
-    env = ansible_env(**lab.env, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), **env_extra)
+    env = ansible_env(tree, **lab.env, **env_extra)
     if timer_path:
         # Next to the callbacks of ansible.cfg (health_summary), not instead of them.
         env.update(ANSIBLE_CALLBACK_PLUGINS=str(BENCH_DIR / "callback_plugins"),
@@ -74,7 +74,7 @@ def _fit(points: list[tuple[int, float]]) -> dict[str, float]:
 def run(lab, sizes: list[int], reps: int, budget: float, tunings: list[dict], top: int = 10,
         tags: str | None = None, tuning_size: int | None = None) -> dict:
     """tags: only these phases of the playbook (the smoke variant keeps the preflight and health phases).
-    tunings: run.py's TUNING and REVISION_TUNING, each measured on tuning_size hosts (default the largest)."""
+    tunings: run.py's deploy tunings, each measured before/after on tuning_size hosts (default the largest)."""
     deadline = Deadline(budget, "deploy")
     run_deploy = functools.partial(_deploy, tags=tags)
     result: dict = {"sizes": sizes, "reps": reps, "extra_vars": EXTRA_VARS, "tags": tags,

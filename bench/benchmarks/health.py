@@ -47,8 +47,8 @@ def compare(lab, size: int, variants: dict[str, tuple[dict[str, str], Path]], re
 
     def measure(name: str, side: tuple[dict[str, str], Path]) -> float:
         env_extra, tree = side
-        env = ansible_env(**lab.env, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), **env_extra)
-        return run_timed(_argv(name, inventory), env=env, timeout=deadline.left(300), cwd=tree,
+        return run_timed(_argv(name, inventory), env=ansible_env(tree, **lab.env, **env_extra),
+                         timeout=deadline.left(300), cwd=tree,
                          what=f"{name} on {size} host(s)").seconds
 
     times = interleaved(variants, reps, measure)

@@ -164,7 +164,9 @@ def tuning_name(tuning: dict) -> str:
 
 
 def _side(spec: dict) -> str:
-    return f"revision `{spec['revision']}`" if "revision" in spec else f"`{_env(spec)}`" if spec else _env(spec)
+    if "revision" in spec:
+        return f"revision `{spec['revision']}`"
+    return f"`{_env(spec)}`" if spec else _env(spec)
 
 
 def _tuning_label(tuning: dict) -> str:
