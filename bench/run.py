@@ -42,6 +42,11 @@ HEALTH_ONE_TASK = {"name": "health_check publishes from its module task",
                    "change": "health_check publishes its set_stats data from the health_facts task (its action "
                              "plugin), no set_stats task: one task per host less",
                    "before": {"revision": "8bdc13e"}, "after": {"revision": "f1e7973"}}
+HEALTH_IN_ACTION = {"name": "health_check validates and gates in its action plugin",
+                    "change": "the health_facts action plugin validates the role's variables and applies fail_on "
+                              "on the controller; production_deploy.yml imports the role with "
+                              "`rolespec_validate: false`: no argument-validation or fail task per host",
+                    "before": {"revision": "02853cc"}, "after": {}}
 PROFILES = {
     "full": {
         "lab_hosts": 20,
@@ -50,7 +55,7 @@ PROFILES = {
         "preflight": {"counts": [1000, 10000], "sample": 200, "reps": 3, "budget": 200},
         # A no-op deploy costs about 40 s + 17 s per extra host on 2 cores: the tunings are measured on 5 hosts.
         "deploy": {"sizes": [1, 5, 10, 20], "reps": 1, "budget": 2700, "tuning_size": 5},
-        "health_tunings": [PIPELINING, HEALTH_ONE_TASK],
+        "health_tunings": [PIPELINING, HEALTH_ONE_TASK, HEALTH_IN_ACTION],
         "deploy_tunings": [PIPELINING, ROUND_TRIPS],
     },
     "smoke": {
@@ -60,7 +65,7 @@ PROFILES = {
         "preflight": {"counts": [30, 90], "sample": 10, "reps": 1, "budget": 60},
         # The whole first converge takes minutes on a busy machine: the smoke deploy keeps two phases.
         "deploy": {"sizes": [1], "reps": 1, "budget": 300, "tags": "preflight,health"},
-        "health_tunings": [PIPELINING, HEALTH_ONE_TASK],
+        "health_tunings": [PIPELINING, HEALTH_ONE_TASK, HEALTH_IN_ACTION],
         "deploy_tunings": [PIPELINING, ROUND_TRIPS],
     },
 }

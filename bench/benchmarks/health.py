@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from .common import (
-    BENCH_DIR,
     PLAYBOOKS,
     REPO_ROOT,
     BenchError,
@@ -27,27 +26,27 @@ PING = "ping playbook"
 HEALTH = "health_check"
 MODULE = "health_facts module alone"
 NAIVE = "naive tasks"
-PLAYBOOK = {ADHOC_PING: None, PING: PLAYBOOKS / "ping.yml", HEALTH: PLAYBOOKS / "health_check.yml",
-            MODULE: PLAYBOOKS / "health_facts_module.yml",
-            NAIVE: BENCH_DIR / "naive_health_check.yml"}
+# Relative to the tree that runs: a revision runs the health check as its own production_deploy.yml did.
+PLAYBOOK = {ADHOC_PING: None, PING: "ping.yml", HEALTH: "health_check.yml", MODULE: "health_facts_module.yml",
+            NAIVE: "../naive_health_check.yml"}
 
 
-def _argv(name: str, inventory: Path) -> list[str]:
+def _argv(name: str, inventory: Path, tree: Path) -> list[str]:
     playbook = PLAYBOOK[name.split(" (")[0]]  # "health_check (before)" runs health_check
     if playbook is None:
         return ["ansible", "-i", str(inventory), "all", "-m", "ansible.builtin.ping", "-o"]
-    return ["ansible-playbook", "-i", str(inventory), str(playbook)]
+    return ["ansible-playbook", "-i", str(inventory), str(tree / PLAYBOOKS.relative_to(REPO_ROOT) / playbook)]
 
 
 def compare(lab, size: int, variants: dict[str, tuple[dict[str, str], Path]], reps: int, deadline: Deadline,
             base: str = PING) -> dict:
     """Interleaved runs of each variant (name -> (extra environment, tree whose collection runs)) on the first
-    `size` lab hosts. The bench playbooks are always this checkout's; the roles they run are the tree's."""
+    `size` lab hosts, each with the tree's own bench playbooks."""
     inventory = lab.subset(size)
 
     def measure(name: str, side: tuple[dict[str, str], Path]) -> float:
         env_extra, tree = side
-        return run_timed(_argv(name, inventory), env=ansible_env(tree, **lab.env, **env_extra),
+        return run_timed(_argv(name, inventory, tree), env=ansible_env(tree, **lab.env, **env_extra),
                          timeout=deadline.left(300), cwd=tree,
                          what=f"{name} on {size} host(s)").seconds
 

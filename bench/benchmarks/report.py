@@ -131,13 +131,12 @@ def _health_md(health: dict) -> list[str]:
            "playbook of the same size, measured in the same run). Target: health_check <= "
            f"{HEALTH_TARGET}x the ping playbook.", "",
            _md_table(["hosts", *names], body), "",
-           "The health check is the `health_check` role as a deploy runs it: the role's argument validation (a task "
-           "per host that ansible adds for `meta/argument_specs.yml`), the `health_facts` task (one module run per "
-           "host; its action plugin publishes the results) and the fail gate (skipped on a healthy host). "
-           "\"health_facts module alone\" is that one task without the role around it: the difference is the cost "
-           "of the role's two cheap tasks per host and of templating its variables, which grows with the number of "
-           "hosts like every task does. The lab's hosts share the controller's CPUs, so the host-side work of the "
-           "module counts in full here. Where the target is missed and what was tried: bench/README.md, \"What the "
+           "The health check is the `health_check` role as `production_deploy.yml` runs it (imported with "
+           "`rolespec_validate: false`): one `health_facts` task per host, whose action plugin validates the role's "
+           "variables, publishes the results and applies the fail gate, all on the controller. \"health_facts "
+           "module alone\" is that task with literal options: the difference is the templating of the role's "
+           "variables. The lab's hosts share the controller's CPUs, so the host-side work of the module counts in "
+           "full here. What was measured and changed on the way: bench/README.md, \"What the "
            "numbers called for\".", ""]
     for tuned in health.get("tunings", []):
         if "skipped" in tuned:

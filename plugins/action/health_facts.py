@@ -5,16 +5,23 @@ from __future__ import annotations
 
 # Documentation (for ansible-doc) lives in plugins/modules/health_facts.py.
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible_collections.stability.ops.plugins.module_utils.health_checks import (
+    CONTROLLER_OPTIONS,
+    argument_spec,
+    failing,
+    failure_message,
+)
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import health_stats
 
 
 class ActionModule(ActionBase):
-    """Run the health_facts module on the host; with publish_stats, attach its results as set_stats data.
+    """Validate the options on the controller, run the health_facts module on the host, then act on its checks:
+    publish them as set_stats data (publish_stats) and fail the task where fail_on says so.
 
-    Ansible's strategy publishes the ``ansible_stats`` of any successful task result, the key set_stats
-    returns: the health check then costs one task per host instead of two (bench/, docs/performance.md).
+    Everything the health check does around the module happens here, in the same task: validation, publication
+    and the gate cost nothing per host (bench/, docs/performance.md), and a wrong option fails before any
+    connection to the host.
     """
 
     _supports_check_mode = True
@@ -24,13 +31,25 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
-        publish = boolean(self._task.args.get("publish_stats", False), strict=False)
-        if publish and not self._task.args.get("checks"):
-            raise AnsibleActionFail("health_facts: publish_stats needs checks, there is nothing to publish without")
-        result.update(self._execute_module(module_name="stability.ops.health_facts", module_args=self._task.args,
+        # Raises AnsibleActionFail naming every invalid option; returns the options with their defaults.
+        _validation, options = self.validate_argument_spec(argument_spec())
+        for option in ("publish_stats", "fail_on"):
+            if options[option] not in (False, "never") and not options["checks"]:
+                raise AnsibleActionFail(f"health_facts: {option} needs checks, there is nothing to evaluate without")
+
+        module_args = {key: value for key, value in self._task.args.items() if key not in CONTROLLER_OPTIONS}
+        result.update(self._execute_module(module_name="stability.ops.health_facts", module_args=module_args,
                                            task_vars=task_vars))
-        if publish and not result.get("failed"):
-            stats = health_stats(task_vars["inventory_hostname"], result)
-            if stats:
-                result["ansible_stats"] = stats
+        if result.get("failed") or "health_checks" not in result:
+            return result
+
+        # Ansible publishes the ansible_stats of a successful result only. A result failed by the gate below keeps
+        # them too, so that a rescue can publish them (the health_check role does).
+        if options["publish_stats"]:
+            result["ansible_stats"] = health_stats(task_vars["inventory_hostname"], result)
+        # A check-mode run sees the host as it was before the deploy: report, do not fail, unless asked to.
+        if not self._task.check_mode or options["fail_in_check_mode"]:
+            failed = failing(result["health_checks"], options["fail_on"])
+            if failed:
+                result.update(failed=True, msg=failure_message(failed, options["fail_on"]))
         return result

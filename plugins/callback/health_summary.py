@@ -219,20 +219,24 @@ class CallbackModule(CallbackBase):
     # -- task events: O(1) each, no result is kept
     @_hook
     def v2_runner_on_ok(self, result):
-        host = result.host.get_name()
-        task = result.task
-        self._builder.record_ok(host, bool(result._return_data.get("changed")))
-        if task.action in HEALTH_ACTIONS and "health_checks" in result._return_data:
-            data = result.result
-            self._builder.record_health(host, {"status": data.get("health_status"), "checks": data["health_checks"]})
+        self._builder.record_ok(result.host.get_name(), bool(result._return_data.get("changed")))
+        self._record_health(result)
 
     @_hook
     def v2_runner_on_skipped(self, result):
         self._builder.record_skipped(result.host.get_name())
 
+    def _record_health(self, result):
+        # The health check's own result: also on a failed task (failed by its fail_on gate).
+        if result.task.action in HEALTH_ACTIONS and "health_checks" in result._return_data:
+            data = result.result
+            self._builder.record_health(result.host.get_name(),
+                                        {"status": data.get("health_status"), "checks": data["health_checks"]})
+
     @_hook
     def v2_runner_on_failed(self, result, ignore_errors=False):
         task = result.task
+        self._record_health(result)
         self._builder.record_failed(
             result.host.get_name(),
             _task_name(task),

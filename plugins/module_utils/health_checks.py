@@ -9,7 +9,11 @@ Every result is ``{name, category, status, observed, expected, message}`` with
 
 from __future__ import annotations
 
-from ansible_collections.stability.ops.plugins.module_utils.health_facts import parse_size, parse_timespan
+from ansible_collections.stability.ops.plugins.module_utils.health_facts import (
+    DEFAULT_DISK_EXCLUDE,
+    parse_size,
+    parse_timespan,
+)
 
 STATUSES = ("ok", "warn", "fail")
 SEVERITIES = ("fail", "warn", "ignore")
@@ -30,6 +34,47 @@ CHECKS_ARGUMENT_SPEC = {
     "journald_max_retention": {"type": "str"},
     "log_files": {"type": "str", "default": "warn", "choices": list(SEVERITIES)},
 }
+
+
+SECTIONS = ["systemd", "containers", "disk", "journald", "logs"]
+# Options the action plugin acts on, on the controller; the module ignores them.
+CONTROLLER_OPTIONS = ("publish_stats", "fail_on", "fail_in_check_mode")
+
+
+def argument_spec():
+    """The module's options: the module validates them on the host, the action plugin on the controller first."""
+    return {
+        "collect": {"type": "list", "elements": "str", "choices": SECTIONS, "default": SECTIONS},
+        "units": {"type": "list", "elements": "str", "default": []},
+        "container_runtimes": {"type": "list", "elements": "str", "choices": ["docker", "podman"],
+                               "default": ["docker", "podman"]},
+        "docker_socket": {"type": "path", "default": "/var/run/docker.sock"},
+        "disk_exclude": {"type": "list", "elements": "path", "default": list(DEFAULT_DISK_EXCLUDE)},
+        "log_dirs": {"type": "list", "elements": "path", "default": ["/var/log"]},
+        "log_max_age": {"type": "str", "default": "30d"},
+        "log_max_size": {"type": "str", "default": "100M"},
+        "log_report_limit": {"type": "int", "default": 20},
+        "checks": {"type": "dict", "options": CHECKS_ARGUMENT_SPEC},
+        "publish_stats": {"type": "bool", "default": False},
+        "fail_on": {"type": "str", "choices": ["fail", "warn", "never"], "default": "never"},
+        "fail_in_check_mode": {"type": "bool", "default": False},
+    }
+
+
+# For each value of the ``fail_on`` option, the check statuses that fail the task.
+FAIL_ON_STATUSES = {"fail": ("fail",), "warn": ("warn", "fail"), "never": ()}
+
+
+def failing(checks, fail_on):
+    """The checks whose status reaches ``fail_on`` (``fail``, ``warn`` or ``never``), in their order."""
+    statuses = FAIL_ON_STATUSES[fail_on]
+    return [check for check in checks if check.get("status") in statuses]
+
+
+def failure_message(failed, fail_on):
+    """One line naming every failing check with its message: the task's ``msg``."""
+    details = "; ".join(f"{check['name']}: {check['message']}" for check in failed)
+    return f"{len(failed)} health check(s) at or above '{fail_on}': {details}"
 
 
 def worst(statuses):

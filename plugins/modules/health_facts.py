@@ -23,15 +23,17 @@ description:
     (name, status C(ok)/C(warn)/C(fail), observed, expected), ready for the
     P(stability.ops.health_summary#callback) callback.
   - The module only reads. It never changes the host.
-  - With O(publish_stats), its action plugin also publishes RV(health_checks) and RV(health_status) as
-    C(set_stats) data on the controller, so a role needs no C(ansible.builtin.set_stats) task (one task less per
-    host on every run).
+  - Its action plugin validates every option on the controller before the module reaches the host, then, on
+    the controller, publishes RV(health_checks) and RV(health_status) as C(set_stats) data (O(publish_stats)) and
+    fails the task on checks at or above O(fail_on). A health check is then one task per host, with no
+    C(ansible.builtin.set_stats), C(ansible.builtin.fail) or argument-validation task around it.
 author:
   - Stability Ops maintainers (@stability-ops)
 attributes:
   action:
     support: full
-    description: The action plugin runs the module on the host and publishes the results on the controller.
+    description: The action plugin validates the options, runs the module on the host, publishes the results and
+      applies O(fail_on) on the controller.
   async:
     support: none
     description: The action plugin does not run the module asynchronously.
@@ -96,8 +98,23 @@ options:
         C(stability_ops_health.<inventory_hostname>) (C(per_host=false), C(aggregate=true)), the same data an
         M(ansible.builtin.set_stats) task would publish. ansible-runner and AWX show it as the job's artifacts;
         the P(stability.ops.health_summary#callback) callback reads it too.
-      - Needs O(checks). Published when the task succeeds, which it does whatever the checks found (the module
-        never fails on a check); a host whose task failed publishes nothing.
+      - Needs O(checks). Ansible publishes the data of a successful task only. When O(fail_on) fails the task,
+        the data stays in the failed result's C(ansible_stats); a C(rescue) can publish it with
+        M(ansible.builtin.set_stats) (the C(stability.ops.health_check) role does).
+    type: bool
+    default: false
+  fail_on:
+    description:
+      - Fail the task when a check of O(checks) has this status (V(warn) means warn or fail). The message names
+        every failing check. V(never) only reports; the module never fails on a check by itself.
+      - Needs O(checks) unless V(never).
+    type: str
+    choices: [fail, warn, never]
+    default: never
+  fail_in_check_mode:
+    description:
+      - Apply O(fail_on) in check mode too. A check-mode run sees the host as it was before the changes it would
+        make, so by default its checks are reported, not failed.
     type: bool
     default: false
   checks:
@@ -197,11 +214,12 @@ EXAMPLES = r"""
       journald_max_retention: 1month
   register: health
 
-- name: Evaluate and publish the results for AWX artifacts and the health summary, without a set_stats task
+- name: Evaluate, publish the results for AWX artifacts and the health summary, fail on a failed check
   stability.ops.health_facts:
     checks:
       units_active: [ssh]
     publish_stats: true
+    fail_on: fail
 
 - name: Show what failed
   ansible.builtin.debug:
@@ -264,36 +282,15 @@ health_status:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.stability.ops.plugins.module_utils.health_checks import (
-    CHECKS_ARGUMENT_SPEC,
+    argument_spec,
     evaluate,
     worst,
 )
 from ansible_collections.stability.ops.plugins.module_utils.health_facts import (
-    DEFAULT_DISK_EXCLUDE,
     gather,
     parse_size,
     parse_timespan,
 )
-
-SECTIONS = ["systemd", "containers", "disk", "journald", "logs"]
-
-
-def argument_spec():
-    return {
-        "collect": {"type": "list", "elements": "str", "choices": SECTIONS, "default": SECTIONS},
-        "units": {"type": "list", "elements": "str", "default": []},
-        "container_runtimes": {"type": "list", "elements": "str", "choices": ["docker", "podman"],
-                               "default": ["docker", "podman"]},
-        "docker_socket": {"type": "path", "default": "/var/run/docker.sock"},
-        "disk_exclude": {"type": "list", "elements": "path", "default": list(DEFAULT_DISK_EXCLUDE)},
-        "log_dirs": {"type": "list", "elements": "path", "default": ["/var/log"]},
-        "log_max_age": {"type": "str", "default": "30d"},
-        "log_max_size": {"type": "str", "default": "100M"},
-        "log_report_limit": {"type": "int", "default": 20},
-        "checks": {"type": "dict", "options": CHECKS_ARGUMENT_SPEC},
-        # Acted on by the action plugin (plugins/action/health_facts.py) on the controller.
-        "publish_stats": {"type": "bool", "default": False},
-    }
 
 
 def _unit_name(name):

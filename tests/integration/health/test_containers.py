@@ -98,5 +98,5 @@ def test_role_checks_containers_and_the_summary_reports_them(playbook_runner, co
     assert document["status"] == "failed"
     failed = document["hosts"]["localhost"]["failed_tasks"]
     assert [(t["task"], t["role"]) for t in failed] == [
-        ("Fail on checks at or above health_check_fail_on (fail)", "stability.ops.health_check")]
+        ("Fail the host on its health check", "stability.ops.health_check")]
     assert f"container:{containers['exited']}" in failed[0]["message"]

@@ -107,7 +107,7 @@ def test_each_breakage_is_the_right_fail_or_warn(playbook_runner, broken_host, s
     assert checks["log_files_oversized"]["message"].endswith("/var/log/app/big.log")
     assert host["status"] == "failed"
     assert host["counts"]["changed"] == 0
-    assert document["reason"].startswith("hc-lab: 1 failed task(s), first 'Fail on checks")
+    assert document["reason"].startswith("hc-lab: 1 failed task(s), first 'Fail the host on its health check'")
     assert "unit:cron.service, failed_units, disk:/mnt/small, journald_disk_usage" in document["reason"]
     # The table goes to stderr (stdout belongs to the stdout callback).
     assert "FAIL hc-lab disk:/mnt/small" in run.process.stderr
@@ -121,6 +121,6 @@ def test_check_mode_with_fail_on_never_reports_without_failing(playbook_runner, 
     assert document["run"]["check_mode"] is True
     host = document["hosts"]["hc-lab"]
     assert host["counts"]["failed"] == 0
-    assert host["counts"]["skipped"] == 1  # the fail task
+    assert host["counts"]["skipped"] == 0  # the gate is in the health_facts task, no task to skip
     assert host["health"]["status"] == "fail"
     assert document["status"] == "failed"  # failing checks still make the deployment unhealthy

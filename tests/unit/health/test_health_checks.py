@@ -177,3 +177,19 @@ def test_every_result_has_the_documented_shape(fixture_json):
     for result in hc.evaluate(facts, _checks(containers_running=["x"], journald_max_retention="1d")):
         assert set(result) == {"name", "category", "status", "observed", "expected", "message"}
         assert result["status"] in hc.STATUSES
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "expected"), [("fail", ["disk:/data"]), ("warn", ["disk:/", "disk:/data"]), ("never", [])],
+    ids=["fail", "warn", "never"],
+)
+def test_failing_checks_for_each_fail_on(fail_on, expected):
+    results = hc.evaluate({"disks": [_disk("/", 85.0), _disk("/data", 95.0), _disk("/srv", 10.0)]}, _checks())
+    assert [check["name"] for check in hc.failing(results, fail_on)] == expected
+
+
+def test_failure_message_names_each_failing_check_on_one_line():
+    results = hc.evaluate({"disks": [_disk("/", 85.0), _disk("/data", 95.0)]}, _checks())
+    message = hc.failure_message(hc.failing(results, "warn"), "warn")
+    assert message == ("2 health check(s) at or above 'warn': disk:/: / (ext4) is 85.0% full; "
+                       "disk:/data: /data (ext4) is 95.0% full")

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.stability.ops.plugins.module_utils.health_checks import CHECKS_ARGUMENT_SPEC
+from ansible_collections.stability.ops.plugins.module_utils.health_checks import CHECKS_ARGUMENT_SPEC, argument_spec
 from ansible_collections.stability.ops.plugins.modules import health_facts
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -37,10 +38,32 @@ def test_module_documentation_matches_its_argument_spec():
     yaml.safe_load(health_facts.RETURN)
 
 
-def test_role_passes_every_check_threshold_to_the_module():
+def _passed_variables(args: dict, spec: dict):
+    """(role variable, module option spec) for every option the role passes as '{{ health_check_x }}'."""
+    for name, value in args.items():
+        if isinstance(value, dict):
+            yield from _passed_variables(value, spec[name]["options"])
+        else:
+            match = re.fullmatch(r"\{\{ (health_check_\w+) \}\}", value)
+            assert match, f"{name}: {value!r} is not one role variable"
+            yield match.group(1), spec[name]
+
+
+def test_the_action_plugin_validates_every_role_variable_as_the_role_spec_does():
+    """production_deploy.yml skips the role's argument-validation task (one task per host less): the health_facts
+    action plugin validates the module options on the controller instead. That only holds if every role variable
+    reaches an option of the same type, elements and choices."""
     tasks = yaml.safe_load((REPO_ROOT / "roles/health_check/tasks/main.yml").read_text())
-    module_args = tasks[0]["stability.ops.health_facts"]
+    module_args = tasks[0]["block"][0]["stability.ops.health_facts"]
+    passed = dict(_passed_variables(module_args, argument_spec()))
+    role_spec = yaml.safe_load((REPO_ROOT / "roles/health_check/meta/argument_specs.yml").read_text())
+    role_options = role_spec["argument_specs"]["main"]["options"]
+    assert set(passed) == set(role_options)
     assert set(module_args["checks"]) == set(CHECKS_ARGUMENT_SPEC)
+    for variable, option in passed.items():
+        declared = role_options[variable]
+        for key in ("type", "elements", "choices"):
+            assert declared.get(key) == option.get(key), f"{variable}: {key}"
 
 
 @pytest.mark.parametrize("name", ["output_path", "junit_path", "indent", "print_table", "max_failed_tasks",
