@@ -46,7 +46,7 @@ HEALTH_IN_ACTION = {"name": "health_check validates and gates in its action plug
                     "change": "the health_facts action plugin validates the role's variables and applies fail_on "
                               "on the controller; production_deploy.yml imports the role with "
                               "`rolespec_validate: false`: no argument-validation or fail task per host",
-                    "before": {"revision": "02853cc"}, "after": {}}
+                    "before": {"revision": "02853cc"}, "after": {"revision": "31d6da8"}}
 PROFILES = {
     "full": {
         "lab_hosts": 20,
