@@ -50,7 +50,7 @@ HEALTH_IN_ACTION = {"name": "health_check validates and gates in its action plug
 PROFILES = {
     "full": {
         "lab_hosts": 20,
-        "health": {"sizes": [1, 5, 10, 20], "reps": {1: 2, 5: 2, 10: 1, 20: 1}, "budget": 900, "tuning_size": 5},
+        "health": {"sizes": [1, 5, 10, 20], "reps": {1: 3, 5: 3, 10: 3, 20: 3}, "budget": 1200, "tuning_size": 5},
         "callback": {"hosts": 20, "tasks": 200, "reps": 1, "replay_tasks": [200, 2000, 10000], "budget": 300},
         "preflight": {"counts": [1000, 10000], "sample": 200, "reps": 3, "budget": 200},
         # A no-op deploy costs about 40 s + 17 s per extra host on 2 cores: the tunings are measured on 5 hosts.
