@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .common import (
-    PLAYBOOKS,
+    BENCH_DIR,
     REPO_ROOT,
     BenchError,
     Deadline,
@@ -26,16 +26,16 @@ PING = "ping playbook"
 HEALTH = "health_check"
 MODULE = "health_facts module alone"
 NAIVE = "naive tasks"
-# Relative to the tree that runs: a revision runs the health check as its own production_deploy.yml did.
-PLAYBOOK = {ADHOC_PING: None, PING: "ping.yml", HEALTH: "health_check.yml", MODULE: "health_facts_module.yml",
-            NAIVE: "../naive_health_check.yml"}
+# In the bench/ of the tree that runs: a revision runs the health check as its own production_deploy.yml did.
+PLAYBOOK = {ADHOC_PING: None, PING: "playbooks/ping.yml", HEALTH: "playbooks/health_check.yml",
+            MODULE: "playbooks/health_facts_module.yml", NAIVE: "naive_health_check.yml"}
 
 
 def _argv(name: str, inventory: Path, tree: Path) -> list[str]:
     playbook = PLAYBOOK[name.split(" (")[0]]  # "health_check (before)" runs health_check
     if playbook is None:
         return ["ansible", "-i", str(inventory), "all", "-m", "ansible.builtin.ping", "-o"]
-    return ["ansible-playbook", "-i", str(inventory), str(tree / PLAYBOOKS.relative_to(REPO_ROOT) / playbook)]
+    return ["ansible-playbook", "-i", str(inventory), str(tree / BENCH_DIR.relative_to(REPO_ROOT) / playbook)]
 
 
 def compare(lab, size: int, variants: dict[str, tuple[dict[str, str], Path]], reps: int, deadline: Deadline,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.stability.ops.plugins.module_utils.health_checks import (
-    CONTROLLER_OPTIONS,
     argument_spec,
     failing,
     failure_message,
@@ -37,8 +36,7 @@ class ActionModule(ActionBase):
             if options[option] not in (False, "never") and not options["checks"]:
                 raise AnsibleActionFail(f"health_facts: {option} needs checks, there is nothing to evaluate without")
 
-        module_args = {key: value for key, value in self._task.args.items() if key not in CONTROLLER_OPTIONS}
-        result.update(self._execute_module(module_name="stability.ops.health_facts", module_args=module_args,
+        result.update(self._execute_module(module_name="stability.ops.health_facts", module_args=self._task.args,
                                            task_vars=task_vars))
         if result.get("failed") or "health_checks" not in result:
             return result

@@ -121,6 +121,7 @@ from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import (
     SummaryBuilder,
     dump,
+    health_of,
     render_junit,
     render_table,
     write_atomic,
@@ -229,9 +230,7 @@ class CallbackModule(CallbackBase):
     def _record_health(self, result):
         # The health check's own result: also on a failed task (failed by its fail_on gate).
         if result.task.action in HEALTH_ACTIONS and "health_checks" in result._return_data:
-            data = result.result
-            self._builder.record_health(result.host.get_name(),
-                                        {"status": data.get("health_status"), "checks": data["health_checks"]})
+            self._builder.record_health(result.host.get_name(), health_of(result.result))
 
     @_hook
     def v2_runner_on_failed(self, result, ignore_errors=False):

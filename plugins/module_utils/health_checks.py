@@ -37,8 +37,6 @@ CHECKS_ARGUMENT_SPEC = {
 
 
 SECTIONS = ["systemd", "containers", "disk", "journald", "logs"]
-# Options the action plugin acts on, on the controller; the module ignores them.
-CONTROLLER_OPTIONS = ("publish_stats", "fail_on", "fail_in_check_mode")
 
 
 def argument_spec():
@@ -55,6 +53,7 @@ def argument_spec():
         "log_max_size": {"type": "str", "default": "100M"},
         "log_report_limit": {"type": "int", "default": 20},
         "checks": {"type": "dict", "options": CHECKS_ARGUMENT_SPEC},
+        # Acted on by the action plugin (plugins/action/health_facts.py) on the controller; the module ignores them.
         "publish_stats": {"type": "bool", "default": False},
         "fail_on": {"type": "str", "choices": ["fail", "warn", "never"], "default": "never"},
         "fail_in_check_mode": {"type": "bool", "default": False},

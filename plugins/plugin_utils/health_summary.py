@@ -28,14 +28,16 @@ STATUS_RANK = {"ok": 0, "warn": 1, "fail": 2}
 _WHITESPACE = re.compile(r"\s+")
 
 
-def health_stats(host: str, result: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
-    """The set_stats payload of one host's health_facts result, as ``ansible.builtin.set_stats`` returns it
-    (``per_host: false``, ``aggregate: true``): ansible merges every host's under the run-wide ``_run`` stats.
-    None when the result has no evaluated checks."""
-    if "health_checks" not in result:
-        return None
-    health = {"status": result.get("health_status"), "checks": result["health_checks"]}
-    return {"data": {HEALTH_STATS_KEY: {host: health}}, "per_host": False, "aggregate": True}
+def health_of(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """``{status, checks}`` of a health_facts result with evaluated checks: what the summary keeps per host."""
+    return {"status": result.get("health_status"), "checks": result["health_checks"]}
+
+
+def health_stats(host: str, result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The set_stats payload of one host's health_facts result with evaluated checks, as
+    ``ansible.builtin.set_stats`` returns it (``per_host: false``, ``aggregate: true``): ansible merges every
+    host's under the run-wide ``_run`` stats."""
+    return {"data": {HEALTH_STATS_KEY: {host: health_of(result)}}, "per_host": False, "aggregate": True}
 
 
 def _iso(timestamp: float) -> str:
