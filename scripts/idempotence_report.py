@@ -3,16 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reports of the idempotence gate (called by scripts/verify_idempotence.sh).
 
-    idempotence_report.py meta    --image REF --output META.json
-    idempotence_report.py role    --scenario NAME --scenario-dir DIR --records DIR --log FILE
+    idempotence_report.py meta    --image DISTRO=REF [--image DISTRO=REF ...] --output META.json
+    idempotence_report.py role    --scenario NAME --distro DISTRO --scenario-dir DIR --records DIR --log FILE
                                   --molecule-rc N --duration S --meta META.json --output REPORT.json
     idempotence_report.py summary --run-dir DIR --meta META.json --run-id ID --selection default|explicit
-                                  --jobs N --duration S [--baseline FILE] [--update-baseline] [--check-baseline]
+                                  --distro-selection default|explicit --jobs N --duration S
+                                  [--baseline FILE] [--update-baseline] [--check-baseline]
     idempotence_report.py compare --baseline FILE --summary SUMMARY.json
 
 Every document is validated against docs/audit/idempotence-report.schema.json
-before it is written. Exit codes: 0 passed, 1 a role failed or the baseline
-differs, 2 usage error.
+before it is written. The reports of a run are <run dir>/<scenario>/<distro>/report.json.
+Exit codes: 0 passed, 1 a role failed or the baseline differs, 2 usage error.
 """
 
 from __future__ import annotations
@@ -71,7 +72,30 @@ def read(path: str | Path) -> dict[str, t.Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def collect_meta(image: str) -> dict[str, t.Any]:
+def image_os_version_id(image: str) -> str | None:
+    """VERSION_ID of an image's os-release, read from its layers on the local daemon's storage.
+
+    Cheap (no container is started) but only possible where the layer
+    directories are readable (overlay2 on a local dockerd, as root); None elsewhere.
+    """
+    try:
+        graph = json.loads(_run("docker", "image", "inspect", "--format", "{{json .GraphDriver.Data}}", image) or "{}")
+    except json.JSONDecodeError:
+        return None
+    layers = [graph.get("UpperDir") or "", *(graph.get("LowerDir") or "").split(":")]
+    for layer in filter(None, layers):
+        for name in ("usr/lib/os-release", "etc/os-release"):
+            path = Path(layer, name)
+            try:
+                if path.is_file() and not path.is_symlink():
+                    return idempotence.os_release_value(path.read_text(encoding="utf-8"))
+            except OSError:
+                continue
+    return None
+
+
+def collect_meta(images: t.Mapping[str, str]) -> dict[str, t.Any]:
+    """The run's metadata; ``images`` maps each distribution of the run to its image ref, in run order."""
     galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
     return {
         "timestamp": datetime.now(tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -83,12 +107,31 @@ def collect_meta(image: str) -> dict[str, t.Any]:
             "collection": str(galaxy["version"]),
             "python": sys.version.split()[0],
         },
-        "image": {"ref": image, "id": _run("docker", "image", "inspect", "--format", "{{.Id}}", image) or "unknown"},
+        "images": {
+            distro: {
+                "ref": ref,
+                "id": _run("docker", "image", "inspect", "--format", "{{.Id}}", ref) or "unknown",
+                "os_version_id": image_os_version_id(ref),
+            }
+            for distro, ref in images.items()
+        },
     }
 
 
+def distro_image(value: str) -> tuple[str, str]:
+    """``--image debian13=stability-ops-test:debian13-<hash>`` as a (distro, ref) pair."""
+    distro, sep, ref = value.partition("=")
+    if not (sep and distro and ref):
+        raise argparse.ArgumentTypeError(f"expected DISTRO=REF, got {value!r}")
+    return distro, ref
+
+
 def cmd_meta(args: argparse.Namespace) -> int:
-    idempotence.write_json(args.output, collect_meta(args.image))
+    images = dict(args.image)
+    if len(images) != len(args.image):
+        print("ERROR: a distribution is given twice with --image", file=sys.stderr)
+        return 2
+    idempotence.write_json(args.output, collect_meta(images))
     return 0
 
 
@@ -97,6 +140,7 @@ def cmd_role(args: argparse.Namespace) -> int:
     log_text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
     report = idempotence.role_report(
         scenario=args.scenario,
+        distro=args.distro,
         scenario_dir=args.scenario_dir,
         runs=idempotence.load_runs(args.records),
         molecule_rc=args.molecule_rc,
@@ -107,15 +151,22 @@ def cmd_role(args: argparse.Namespace) -> int:
     )
     write(args.output, report)
     status = "passed" if report["passed"] else f"FAILED at {report['failed_step']}"
-    print(f"{args.scenario}: {status} ({report['duration_s']:.0f}s)", file=sys.stderr)
+    name = idempotence.pair_id(args.scenario, args.distro)
+    print(f"{name}: {status} ({report['duration_s']:.0f}s)", file=sys.stderr)
     return 0 if report["passed"] else 1
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
-    reports = [read(path) for path in sorted(run_dir.glob("*/report.json"))]
+    reports = [read(path) for path in sorted(run_dir.glob("*/*/report.json"))]
     summary = idempotence.run_summary(
-        reports, read(args.meta), run_id=args.run_id, selection=args.selection, jobs=args.jobs, duration=args.duration
+        reports,
+        read(args.meta),
+        run_id=args.run_id,
+        selection=args.selection,
+        distro_selection=args.distro_selection,
+        jobs=args.jobs,
+        duration=args.duration,
     )
     write(run_dir / "summary.json", summary)
     print(idempotence.render_table(summary))
@@ -159,13 +210,14 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
 
-    meta = sub.add_parser("meta", help="versions, image id, commit and timestamp of this run")
-    meta.add_argument("--image", required=True)
+    meta = sub.add_parser("meta", help="versions, image of each distribution, commit and timestamp of this run")
+    meta.add_argument("--image", type=distro_image, action="append", required=True, metavar="DISTRO=REF")
     meta.add_argument("--output", required=True)
     meta.set_defaults(func=cmd_meta)
 
     role = sub.add_parser("role", help="judge one scenario from its run records")
     role.add_argument("--scenario", required=True)
+    role.add_argument("--distro", required=True)
     role.add_argument("--scenario-dir", required=True)
     role.add_argument("--records", required=True)
     role.add_argument("--log", required=True)
@@ -180,6 +232,7 @@ def parser() -> argparse.ArgumentParser:
     summary.add_argument("--meta", required=True)
     summary.add_argument("--run-id", required=True)
     summary.add_argument("--selection", choices=("default", "explicit"), required=True)
+    summary.add_argument("--distro-selection", choices=("default", "explicit"), required=True)
     summary.add_argument("--jobs", type=int, required=True)
     summary.add_argument("--duration", type=float, required=True)
     summary.add_argument("--baseline", default=str(DEFAULT_BASELINE))

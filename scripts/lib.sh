@@ -20,13 +20,41 @@ export PATH="$STABILITY_OPS_VENV/bin:$PATH"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# The image tag is a content hash of what goes into the image: the package
-# list and the script that builds it. A change to either rebuilds the image.
-image_tag() {
-    cat "$STABILITY_OPS_ROOT/tests/image/packages.txt" \
-        "$STABILITY_OPS_ROOT/scripts/build_test_image.sh" | sha256sum | cut -c1-12
+# Managed-host releases the suite tests, each with its own systemd test image.
+# STABILITY_OPS_DISTRO picks one for the lab and single molecule runs; the
+# idempotence gate runs every one of them.
+# shellcheck disable=SC2034  # read by the scripts that source this file
+STABILITY_OPS_DISTROS=(debian12 debian13)
+export STABILITY_OPS_DISTRO="${STABILITY_OPS_DISTRO:-debian13}"
+
+# The Debian suite a distribution id is built from.
+distro_suite() {
+    case "$1" in
+        debian12) echo bookworm ;;
+        debian13) echo trixie ;;
+        *) die "unknown distribution '$1' (known: ${STABILITY_OPS_DISTROS[*]})" ;;
+    esac
 }
-image_ref() { printf '%s:%s' "$STABILITY_OPS_IMAGE_REPO" "$(image_tag)"; }
+
+# The packages of the image of distribution $1: the common list and the
+# release's own additions, comments and blank lines left out.
+image_packages() {
+    local files=("$STABILITY_OPS_ROOT/tests/image/packages.txt")
+    [[ -f "$STABILITY_OPS_ROOT/tests/image/packages-$1.txt" ]] &&
+        files+=("$STABILITY_OPS_ROOT/tests/image/packages-$1.txt")
+    grep -hv -E '^\s*(#|$)' "${files[@]}"
+}
+
+# The image tag is the distribution and a content hash of what goes into the
+# image: its package list and the script that builds it. A change to either
+# rebuilds the image.
+image_tag() {
+    local distro="${1:-$STABILITY_OPS_DISTRO}"
+    distro_suite "$distro" >/dev/null
+    printf '%s-%s' "$distro" \
+        "$({ image_packages "$distro"; cat "$STABILITY_OPS_ROOT/scripts/build_test_image.sh"; } | sha256sum | cut -c1-12)"
+}
+image_ref() { printf '%s:%s' "$STABILITY_OPS_IMAGE_REPO" "$(image_tag "${1:-$STABILITY_OPS_DISTRO}")"; }
 
 # `docker version` asks the daemon for little; bounded so a wedged daemon
 # fails the check instead of hanging the caller.

@@ -7,6 +7,10 @@ records every ansible-playbook run of ``molecule test``), by
 ``scripts/idempotence_report.py`` (which turns those records into the per-role
 report, the run summary and the committed baseline) and by the unit tests.
 
+Every scenario runs once per managed-host release (``debian12``,
+``debian13``): the unit of a report, a summary line and a baseline entry is
+the (role, distribution) pair, written ``role@distro`` in readable output.
+
 Secrets: a result under ``no_log`` is already censored by ansible before a
 callback sees it; :func:`task_entry` checks again and keeps only the task's
 name, host, role and status for such a result, never its diff or message.
@@ -21,7 +25,7 @@ import re
 import tempfile
 import typing as t
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 # Per-task diff and message text kept in a report, so a huge file diff cannot
 # swamp the report; the full diff is in the scenario's molecule log.
 DIFF_LIMIT = 4000
@@ -30,6 +34,8 @@ MESSAGE_LIMIT = 500
 CONVERGE_PLAYBOOK = "converge"
 # Fields of a role that must match between a fresh run and the baseline.
 STABLE_ROLE_FIELDS = ("passed", "check_mode_changed", "first_run_changed", "second_run_changed")
+# The run metadata every report and summary carries (the image is per distribution).
+META_KEYS = ("timestamp", "git_commit", "git_dirty", "versions")
 COUNT_KEYS = ("ok", "changed", "failed", "unreachable", "skipped", "rescued", "ignored")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # molecule 26 names the failed step in "An error occurred during the test
@@ -45,6 +51,23 @@ def _truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}\n... [{len(text) - limit} more characters, see the molecule log]"
+
+
+def pair_id(role: str, distro: str) -> str:
+    """The readable name of a (role, distribution) pair: ``core_time@debian13``."""
+    return f"{role}@{distro}"
+
+
+def os_release_value(text: str, key: str = "VERSION_ID") -> str | None:
+    """A field of an os-release(5) file (``VERSION_ID="13"`` gives ``13``); None when absent."""
+    for line in text.splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name == key:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            return value
+    return None
 
 
 def _as_lines(value: t.Any) -> list[str]:
@@ -260,6 +283,7 @@ def _public_task(entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def role_report(
     *,
     scenario: str,
+    distro: str,
     scenario_dir: str,
     runs: list[dict[str, t.Any]],
     molecule_rc: int,
@@ -268,7 +292,11 @@ def role_report(
     meta: t.Mapping[str, t.Any],
     log_path: str = "",
 ) -> dict[str, t.Any]:
-    """Judge one scenario from its run records and molecule's exit code."""
+    """Judge one scenario on one distribution from its run records and molecule's exit code.
+
+    ``meta`` is the run's metadata with the image of every distribution of the
+    run under ``images``; the report keeps the one of ``distro``.
+    """
     steps = classify_steps(runs)
     by_name: dict[str, dict[str, t.Any]] = {}
     for step in steps:
@@ -319,6 +347,7 @@ def role_report(
         "kind": "role_report",
         "schema_version": SCHEMA_VERSION,
         "role": scenario,
+        "distro": distro,
         "scenario": scenario,
         "scenario_dir": scenario_dir,
         "passed": failed_step is None,
@@ -334,8 +363,13 @@ def role_report(
         "duration_s": round(duration, 2),
         "molecule_rc": molecule_rc,
         "log": log_path,
-        **{key: meta[key] for key in ("timestamp", "git_commit", "git_dirty", "versions", "image")},
+        **{key: meta[key] for key in META_KEYS},
+        "image": dict(meta["images"][distro]),
     }
+
+
+def _pair_key(entry: t.Mapping[str, t.Any]) -> tuple[str, str]:
+    return (entry["role"], entry["distro"])
 
 
 def run_summary(
@@ -344,32 +378,42 @@ def run_summary(
     *,
     run_id: str,
     selection: str,
+    distro_selection: str,
     jobs: int,
     duration: float,
 ) -> dict[str, t.Any]:
-    """One document for the whole run; the role entries keep what an auditor compares."""
-    fields = ("role", "passed", "failed_step", *STABLE_ROLE_FIELDS[1:], "duration_s")
+    """One document for the whole run; one entry per (role, distro) pair with what an auditor compares.
+
+    ``selection`` says whether the roles were the default set or chosen with
+    ``--role``, ``distro_selection`` the same for the distributions; the
+    distributions of the run are those of ``meta["images"]``, in run order.
+    """
+    fields = ("role", "distro", "passed", "failed_step", *STABLE_ROLE_FIELDS[1:], "duration_s")
     return {
         "kind": "run_summary",
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "selection": selection,
+        "distro_selection": distro_selection,
+        "distros": list(meta["images"]),
         "jobs": jobs,
         "passed": bool(reports) and all(r["passed"] for r in reports),
         "duration_s": round(duration, 2),
-        "roles": [{key: report[key] for key in fields} for report in sorted(reports, key=lambda r: r["role"])],
-        **{key: meta[key] for key in ("timestamp", "git_commit", "git_dirty", "versions", "image")},
+        "roles": [{key: report[key] for key in fields} for report in sorted(reports, key=_pair_key)],
+        **{key: meta[key] for key in META_KEYS},
+        "images": {distro: dict(image) for distro, image in meta["images"].items()},
     }
 
 
 def render_table(summary: t.Mapping[str, t.Any]) -> str:
-    """A fixed-width table of the run, one line per role."""
-    header = ("role", "result", "step", "check", "1st run", "2nd run", "time")
+    """A fixed-width table of the run, one line per (role, distro) pair."""
+    header = ("role", "distro", "result", "step", "check", "1st run", "2nd run", "time")
     rows = [header]
     for role in summary["roles"]:
         rows.append(
             (
                 role["role"],
+                role["distro"],
                 "PASS" if role["passed"] else "FAIL",
                 role["failed_step"] or "-",
                 *("-" if role[key] is None else str(role[key]) for key in STABLE_ROLE_FIELDS[1:]),
@@ -383,12 +427,13 @@ def render_table(summary: t.Mapping[str, t.Any]) -> str:
 
 
 def render_failures(reports: list[dict[str, t.Any]]) -> str:
-    """What failed, per role: the step, each second-run change with its diff, each failed task."""
+    """What failed, per pair: the step, each second-run change with its diff, each failed task."""
     out: list[str] = []
-    for report in sorted(reports, key=lambda r: r["role"]):
+    for report in sorted(reports, key=_pair_key):
         if report["passed"]:
             continue
-        out.append(f"{report['role']}: FAILED at step {report['failed_step']} (log: {report['log']})")
+        name = pair_id(report["role"], report["distro"])
+        out.append(f"{name}: FAILED at step {report['failed_step']} (log: {report['log']})")
         for entry in report["second_run_changed_tasks"]:
             out.append(f"  changed on second run: {_task_label(entry)}")
             if entry.get("no_log"):
@@ -407,57 +452,76 @@ def render_failures(reports: list[dict[str, t.Any]]) -> str:
 
 
 def update_baseline(baseline: t.Mapping[str, t.Any] | None, summary: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The baseline with the roles of a passed run replaced; roles not in the run are kept.
+    """The baseline with the (role, distro) pairs of a passed run replaced; pairs not in the run are kept.
 
-    Raises ValueError when the run did not pass: only an accepted run becomes the baseline.
+    The baseline holds ``roles: {role: {distro: entry}}``. Raises ValueError
+    when the run did not pass: only an accepted run becomes the baseline.
     """
     if not summary["passed"]:
         raise ValueError("the run did not pass; the baseline only records accepted runs")
-    roles = dict((baseline or {}).get("roles", {}))
+    roles = {role: dict(by_distro) for role, by_distro in (baseline or {}).get("roles", {}).items()}
     for role in summary["roles"]:
-        roles[role["role"]] = {
+        image = summary["images"][role["distro"]]
+        roles.setdefault(role["role"], {})[role["distro"]] = {
             **{key: role[key] for key in STABLE_ROLE_FIELDS},
             "last_passed": summary["timestamp"],
             "git_commit": summary["git_commit"],
             "duration_s": role["duration_s"],
             "ansible_core": summary["versions"]["ansible_core"],
             "molecule": summary["versions"]["molecule"],
-            "image_id": summary["image"]["id"],
+            "image_id": image["id"],
+            "os_version_id": image["os_version_id"],
         }
     return {
         "kind": "baseline",
         "schema_version": SCHEMA_VERSION,
         "collection_version": summary["versions"]["collection"],
         "updated": summary["timestamp"],
-        "roles": dict(sorted(roles.items())),
+        "roles": {role: dict(sorted(by_distro.items())) for role, by_distro in sorted(roles.items())},
     }
 
 
-def compare_baseline(baseline: t.Mapping[str, t.Any], summary: t.Mapping[str, t.Any]) -> list[str]:
-    """Differences between a fresh run and the committed baseline, as readable lines.
+def baseline_pairs(baseline: t.Mapping[str, t.Any]) -> dict[tuple[str, str], dict[str, t.Any]]:
+    """The entries of a baseline by (role, distro)."""
+    return {
+        (role, distro): entry
+        for role, by_distro in baseline.get("roles", {}).items()
+        for distro, entry in by_distro.items()
+    }
 
-    Compared: the collection version, and for each role its pass state and the
-    change counts of the check, first and second runs. Durations, timestamps,
-    commits and image ids are history, not compared. A role of the run missing
-    from the baseline is a difference; a baseline role missing from the run is
-    one only when the run covered the default selection (all core/security
-    scenarios), so that ``--role X`` can be checked alone.
+
+def _names(pairs: t.Iterable[tuple[str, str]]) -> str:
+    return ", ".join(pair_id(*pair) for pair in sorted(pairs))
+
+
+def compare_baseline(baseline: t.Mapping[str, t.Any], summary: t.Mapping[str, t.Any]) -> list[str]:
+    """Differences between a fresh run and the committed baseline, as readable lines, pair by pair.
+
+    Compared: the collection version, and for each (role, distro) pair its
+    pass state and the change counts of the check, first and second runs.
+    Durations, timestamps, commits and image ids are history, not compared.
+    A pair of the run missing from the baseline is a difference. A baseline
+    pair missing from the run is one only when the run covered the default
+    roles (every core/security scenario) and that pair's distribution (every
+    distribution, for a run over the default ones), so that ``--role X`` and
+    ``--distro Y`` can be checked alone.
     """
     problems = []
     version = summary["versions"]["collection"]
     if baseline.get("collection_version") != version:
         problems.append(f"collection version: baseline {baseline.get('collection_version')}, run {version}")
-    base_roles = baseline.get("roles", {})
-    run_roles = {role["role"]: role for role in summary["roles"]}
-    missing = sorted(set(run_roles) - set(base_roles))
+    base = baseline_pairs(baseline)
+    run = {_pair_key(role): role for role in summary["roles"]}
+    missing = set(run) - set(base)
     if missing:
-        problems.append(f"roles not in the baseline: {', '.join(missing)}")
+        problems.append(f"not in the baseline (role@distro): {_names(missing)}")
     if summary.get("selection") == "default":
-        stale = sorted(set(base_roles) - set(run_roles))
+        every_distro = summary.get("distro_selection") == "default"
+        stale = {pair for pair in set(base) - set(run) if every_distro or pair[1] in summary.get("distros", ())}
         if stale:
-            problems.append(f"baseline roles without a scenario in this run: {', '.join(stale)}")
-    for name in sorted(set(run_roles) & set(base_roles)):
+            problems.append(f"in the baseline but not in this run (role@distro): {_names(stale)}")
+    for pair in sorted(set(run) & set(base)):
         for key in STABLE_ROLE_FIELDS:
-            if base_roles[name].get(key) != run_roles[name][key]:
-                problems.append(f"{name}: {key} baseline {base_roles[name].get(key)}, run {run_roles[name][key]}")
+            if base[pair].get(key) != run[pair][key]:
+                problems.append(f"{pair_id(*pair)}: {key} baseline {base[pair].get(key)}, run {run[pair][key]}")
     return problems

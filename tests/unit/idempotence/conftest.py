@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -32,3 +33,17 @@ def recorded():
         return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
     return _load
+
+
+@pytest.fixture(scope="session")
+def distros():
+    """The managed-host releases the suite tests: STABILITY_OPS_DISTROS of scripts/lib.sh, its one source."""
+    proc = subprocess.run(
+        ["bash", "-c", 'source scripts/lib.sh && printf "%s\\n" "${STABILITY_OPS_DISTROS[@]}"'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return proc.stdout.split()

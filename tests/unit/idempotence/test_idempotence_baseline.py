@@ -1,4 +1,4 @@
-"""The committed baseline (docs/audit/idempotence-baseline.json) is valid and covers every gated role.
+"""The committed baseline (docs/audit/idempotence-baseline.json) is valid and covers every gated (role, distro).
 
 Whether its numbers match a fresh run is checked by the gate itself
 (`scripts/verify_idempotence.sh --check-baseline`, part of the test command);
@@ -25,13 +25,15 @@ def _gated_scenarios():
     )
 
 
-def test_baseline_is_valid_and_covers_every_gated_role(validate):
+def test_baseline_is_valid_and_covers_every_gated_role_on_every_distro(validate, distros):
     assert BASELINE.is_file(), f"no baseline yet: {HINT}"
     baseline = validate(json.loads(BASELINE.read_text(encoding="utf-8")))
     assert baseline["kind"] == "baseline"
-    missing = sorted(set(_gated_scenarios()) - set(baseline["roles"]))
-    stale = sorted(set(baseline["roles"]) - set(_gated_scenarios()))
-    assert not missing, f"roles without a baseline entry: {', '.join(missing)}; {HINT}"
-    assert not stale, f"baseline roles without a scenario: {', '.join(stale)}; {HINT}"
+    expected = {f"{role}@{distro}" for role in _gated_scenarios() for distro in distros}
+    recorded = {f"{role}@{distro}" for role, by_distro in baseline["roles"].items() for distro in by_distro}
+    missing = sorted(expected - recorded)
+    stale = sorted(recorded - expected)
+    assert not missing, f"(role, distro) pairs without a baseline entry: {', '.join(missing)}; {HINT}"
+    assert not stale, f"baseline pairs without a scenario or distribution: {', '.join(stale)}; {HINT}"
     galaxy = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text(encoding="utf-8"))
     assert baseline["collection_version"] == str(galaxy["version"]), HINT

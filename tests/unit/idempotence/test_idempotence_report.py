@@ -10,25 +10,30 @@ import pytest
 from ansible_collections.stability.ops.plugins.plugin_utils import idempotence as idem
 
 SECRET = "s3cr3t-value-never-logged"
+DISTROS = ("debian12", "debian13")
 META = {
     "timestamp": "2026-01-02T03:04:05Z",
     "git_commit": "0123456789abcdef0123456789abcdef01234567",
     "git_dirty": False,
     "versions": {"ansible_core": "2.19.14", "molecule": "26.10.0", "collection": "0.1.0", "python": "3.11.7"},
-    "image": {"ref": "stability-ops-test:latest", "id": "sha256:" + "a" * 64},
+    "images": {
+        "debian12": {"ref": "stability-ops-test:debian12-0123", "id": "sha256:" + "a" * 64, "os_version_id": "12"},
+        "debian13": {"ref": "stability-ops-test:debian13-0123", "id": "sha256:" + "b" * 64, "os_version_id": None},
+    },
 }
 
 
-def _report(runs, rc=0, log_text="", scenario="core_demo"):
+def _report(runs, rc=0, log_text="", scenario="core_demo", distro="debian13"):
     return idem.role_report(
         scenario=scenario,
+        distro=distro,
         scenario_dir="extensions/molecule",
         runs=runs,
         molecule_rc=rc,
         log_text=log_text,
         duration=42.0,
         meta=META,
-        log_path=f".cache/reports/idempotence/x/{scenario}/molecule.log",
+        log_path=f".cache/reports/idempotence/x/{scenario}/{distro}/molecule.log",
     )
 
 
@@ -146,6 +151,27 @@ def test_diff_text_is_bounded():
     assert text.endswith("see the molecule log]")
 
 
+# --- os-release and pair names --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\n', "13"),
+        ("ID=debian\nVERSION_ID='12'\n", "12"),
+        ("ID=debian\n VERSION_ID=12 \n", "12"),
+        ('PRETTY_NAME="Debian GNU/Linux trixie/sid"\nID=debian\n', None),
+    ],
+    ids=["double-quoted", "single-quoted", "bare", "testing-has-none"],
+)
+def test_os_release_value(text, expected):
+    assert idem.os_release_value(text) == expected
+
+
+def test_pair_id():
+    assert idem.pair_id("core_time", "debian13") == "core_time@debian13"
+
+
 # --- task entries and no_log -----------------------------------------------------------------
 
 
@@ -233,8 +259,10 @@ def test_steps_of_a_recorded_molecule_test(recorded):
     assert steps == ["destroy", "create", "prepare", "check", "converge", "idempotence", "destroy"]
 
 
-def test_recorded_dirty_run_fails_at_idempotence_naming_task_and_diff(recorded, validate):
-    report = validate(_report(recorded("idempotence_dirty"), rc=1, scenario="idempotence_dirty"))
+@pytest.mark.parametrize("distro", DISTROS)
+def test_recorded_dirty_run_fails_at_idempotence_naming_task_and_diff(recorded, validate, distro):
+    report = validate(_report(recorded("idempotence_dirty"), rc=1, scenario="idempotence_dirty", distro=distro))
+    assert (report["role"], report["distro"], report["image"]) == ("idempotence_dirty", distro, META["images"][distro])
     assert report["passed"] is False
     assert report["failed_step"] == "idempotence"
     assert report["second_run_changed"] == 2
@@ -248,6 +276,10 @@ def test_recorded_dirty_run_fails_at_idempotence_naming_task_and_diff(recorded, 
     assert "diff" not in by_task["Write the API token file"]
     assert "fixture-token" not in json.dumps(report)
     text = idem.render_failures([report])
+    assert text.startswith(
+        f"idempotence_dirty@{distro}: FAILED at step idempotence "
+        f"(log: .cache/reports/idempotence/x/idempotence_dirty/{distro}/molecule.log)"
+    )
     assert "idempotence_dirty: Add the tools directory to the login PATH (molecule-idempotence_dirty)" in text
     assert "idempotence_dirty: Write the API token file (molecule-idempotence_dirty)\n    (no_log: diff hidden)" in text
 
@@ -271,7 +303,7 @@ def test_recorded_docker_failure_fails_at_create(recorded, validate):
     assert (report["check_mode_changed"], report["first_run_changed"], report["second_run_changed"]) == (None,) * 3
     assert [task["step"] for task in report["failed_tasks"]] == ["create", "destroy"]
     table = idem.render_table(_summary([report]))
-    assert table.splitlines()[2].split()[:6] == ["idempotence_clean", "FAIL", "create", "-", "-", "-"]
+    assert table.splitlines()[2].split()[:7] == ["idempotence_clean", "debian13", "FAIL", "create", "-", "-", "-"]
 
 
 @pytest.mark.parametrize(
@@ -351,63 +383,149 @@ def test_a_run_without_second_converge_does_not_pass():
 # --- summary, table, baseline ----------------------------------------------------------------
 
 
-def _summary(reports, selection="default"):
-    return idem.run_summary(reports, META, run_id="010203Z-1", selection=selection, jobs=2, duration=90.0)
+def _summary(reports, selection="default", distro_selection="default", distros=DISTROS):
+    meta = {**META, "images": {distro: META["images"][distro] for distro in distros}}
+    return idem.run_summary(
+        reports,
+        meta,
+        run_id="010203Z-1",
+        selection=selection,
+        distro_selection=distro_selection,
+        jobs=2,
+        duration=90.0,
+    )
+
+
+def _pairs(*names, distros=DISTROS, **kwargs):
+    """Passing reports of the given roles on every given distribution."""
+    return [_report(_sequence(**kwargs), scenario=name, distro=distro) for name in names for distro in distros]
 
 
 def test_summary_and_table(validate):
-    good = _report(_sequence(), scenario="core_a")
-    bad = _report(_sequence(check_failed=1), rc=1, scenario="security_b")
-    summary = validate(_summary([bad, good]))
+    good = _pairs("core_a")
+    bad = _report(_sequence(check_failed=1), rc=1, scenario="security_b", distro="debian12")
+    summary = validate(_summary([bad, *reversed(good)]))
     assert summary["passed"] is False
-    assert [role["role"] for role in summary["roles"]] == ["core_a", "security_b"]
+    assert summary["distros"] == list(DISTROS)
+    assert summary["images"] == META["images"]
+    assert [(role["role"], role["distro"]) for role in summary["roles"]] == [
+        ("core_a", "debian12"),
+        ("core_a", "debian13"),
+        ("security_b", "debian12"),
+    ]
     table = idem.render_table(summary).splitlines()
-    assert table[0].split() == ["role", "result", "step", "check", "1st", "run", "2nd", "run", "time"]
-    assert table[2].split() == ["core_a", "PASS", "-", "4", "5", "0", "42s"]
-    assert table[3].split()[:3] == ["security_b", "FAIL", "check"]
+    assert table[0].split() == ["role", "distro", "result", "step", "check", "1st", "run", "2nd", "run", "time"]
+    assert table[2].split() == ["core_a", "debian12", "PASS", "-", "4", "5", "0", "42s"]
+    assert table[3].split() == ["core_a", "debian13", "PASS", "-", "4", "5", "0", "42s"]
+    assert table[4].split()[:4] == ["security_b", "debian12", "FAIL", "check"]
     assert _summary([])["passed"] is False
 
 
-def test_baseline_update_merges_and_only_accepts_passed_runs(validate):
-    first = validate(idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")])))
-    assert first["roles"]["core_a"]["last_passed"] == META["timestamp"]
-    second = validate(idem.update_baseline(first, _summary([_report(_sequence(), scenario="core_b")], "explicit")))
-    assert sorted(second["roles"]) == ["core_a", "core_b"]
+def test_summary_of_one_distro(validate):
+    summary = validate(_summary(_pairs("core_a", distros=("debian12",)), "explicit", "explicit", ("debian12",)))
+    assert (summary["distros"], list(summary["images"])) == (["debian12"], ["debian12"])
+    assert summary["distro_selection"] == "explicit"
+
+
+def test_baseline_update_merges_pairs_and_only_accepts_passed_runs(validate):
+    first = validate(idem.update_baseline(None, _summary(_pairs("core_a", distros=("debian12",)))))
+    assert list(first["roles"]) == ["core_a"]
+    assert first["roles"]["core_a"]["debian12"]["last_passed"] == META["timestamp"]
+    assert first["roles"]["core_a"]["debian12"]["image_id"] == META["images"]["debian12"]["id"]
+    assert first["roles"]["core_a"]["debian12"]["os_version_id"] == "12"
+    second = validate(idem.update_baseline(first, _summary(_pairs("core_a", "core_b", distros=("debian13",)))))
+    assert {role: sorted(by_distro) for role, by_distro in second["roles"].items()} == {
+        "core_a": ["debian12", "debian13"],
+        "core_b": ["debian13"],
+    }
+    assert second["roles"]["core_a"]["debian12"] == first["roles"]["core_a"]["debian12"], "pairs not run are kept"
+    assert second["roles"]["core_a"]["debian13"]["os_version_id"] is None
     with pytest.raises(ValueError, match="did not pass"):
         idem.update_baseline(first, _summary([_report(_sequence(check_failed=1), rc=1, scenario="core_a")]))
 
 
-def test_baseline_schema_rejects_a_non_idempotent_role(validate):
-    baseline = idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")]))
-    baseline["roles"]["core_a"]["second_run_changed"] = 1
+@pytest.mark.parametrize(
+    "mutate",
+    [lambda entry: entry.update(second_run_changed=1), lambda entry: entry.pop("os_version_id")],
+    ids=["non-idempotent", "no-os-version"],
+)
+def test_baseline_schema_rejects_a_bad_entry(validate, mutate):
+    baseline = validate(idem.update_baseline(None, _summary(_pairs("core_a"))))
+    mutate(baseline["roles"]["core_a"]["debian13"])
     with pytest.raises(jsonschema.ValidationError):
         validate(baseline)
 
 
-def test_compare_baseline():
-    summary = _summary([_report(_sequence(), scenario="core_a"), _report(_sequence(), scenario="core_b")])
+def test_baseline_schema_rejects_an_entry_without_distribution(validate):
+    baseline = idem.update_baseline(None, _summary(_pairs("core_a")))
+    baseline["roles"]["core_a"] = baseline["roles"]["core_a"]["debian12"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(baseline)
+
+
+@pytest.mark.parametrize("distro", DISTROS)
+def test_compare_baseline_pair_by_pair(distro):
+    summary = _summary(_pairs("core_a", "core_b"))
     baseline = idem.update_baseline(None, summary)
     assert idem.compare_baseline(baseline, summary) == []
 
     later = copy.deepcopy(summary)
     later["timestamp"] = "2030-01-01T00:00:00Z"
-    later["roles"][0]["duration_s"] = 999.0
+    later["images"][distro]["id"] = "sha256:" + "c" * 64
+    for role in later["roles"]:
+        role["duration_s"] = 999.0
     assert idem.compare_baseline(baseline, later) == [], "history fields are not compared"
 
-    later["roles"][0]["first_run_changed"] = 6
+    changed = next(role for role in later["roles"] if (role["role"], role["distro"]) == ("core_a", distro))
+    changed["first_run_changed"] = 6
     later["versions"] = {**later["versions"], "collection": "0.2.0"}
     assert idem.compare_baseline(baseline, later) == [
         "collection version: baseline 0.1.0, run 0.2.0",
-        "core_a: first_run_changed baseline 5, run 6",
+        f"core_a@{distro}: first_run_changed baseline 5, run 6",
     ]
 
 
-def test_compare_baseline_names_missing_and_stale_roles():
-    baseline = idem.update_baseline(None, _summary([_report(_sequence(), scenario="core_a")]))
-    run = _summary([_report(_sequence(), scenario="core_new")])
-    assert idem.compare_baseline(baseline, run) == [
-        "roles not in the baseline: core_new",
-        "baseline roles without a scenario in this run: core_a",
-    ]
-    run["selection"] = "explicit"
-    assert idem.compare_baseline(baseline, run) == ["roles not in the baseline: core_new"]
+@pytest.mark.parametrize(
+    ("run_distros", "selection", "distro_selection", "expected"),
+    [
+        (
+            DISTROS,
+            "default",
+            "default",
+            [
+                "not in the baseline (role@distro): core_a@debian13, core_new@debian12, core_new@debian13",
+                "in the baseline but not in this run (role@distro): core_gone@debian12, core_gone@debian99",
+            ],
+        ),
+        (
+            ("debian12",),
+            "default",
+            "explicit",
+            [
+                "not in the baseline (role@distro): core_new@debian12",
+                "in the baseline but not in this run (role@distro): core_gone@debian12",
+            ],
+        ),
+        (
+            ("debian13",),
+            "explicit",
+            "explicit",
+            ["not in the baseline (role@distro): core_a@debian13, core_new@debian13"],
+        ),
+    ],
+    ids=["full-run", "one-distro", "role-and-distro-alone"],
+)
+def test_compare_baseline_names_missing_and_stale_pairs(run_distros, selection, distro_selection, expected):
+    baseline = idem.update_baseline(None, _summary(_pairs("core_a", "core_gone", distros=("debian12",))))
+    baseline["roles"]["core_gone"]["debian99"] = baseline["roles"]["core_gone"]["debian12"]
+    run = _summary(_pairs("core_a", "core_new", distros=run_distros), selection, distro_selection, run_distros)
+    assert idem.compare_baseline(baseline, run) == expected
+
+
+def test_compare_the_committed_baseline_format():
+    """An existing debian12 entry passes alone; its debian13 pair is reported missing until accepted."""
+    baseline = idem.update_baseline(None, _summary(_pairs("core_a", distros=("debian12",))))
+    assert idem.baseline_pairs(baseline).keys() == {("core_a", "debian12")}
+    run = _summary(_pairs("core_a"), "explicit")
+    assert idem.compare_baseline(baseline, run) == ["not in the baseline (role@distro): core_a@debian13"]
+    assert idem.compare_baseline(idem.update_baseline(baseline, run), run) == []
