@@ -41,7 +41,7 @@ PLAYBOOK = """\
     - role: stability.ops.health_check
       vars:
         health_check_units_active: [ssh, cron]
-        health_check_failed_units_ignore: [auditd]  # no audit subsystem in containers
+        health_check_failed_units_ignore: [auditd, audit-rules]  # no audit subsystem in containers
         health_check_log_max_size: 1M
         health_check_log_dirs: [/var/log/app]
         health_check_container_runtimes: []
