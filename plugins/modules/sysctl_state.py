@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+# DOCUMENTATION, EXAMPLES and RETURN come first, as ansible-doc expects.
+# ruff: noqa: E402
+
+DOCUMENTATION = r"""
+---
+module: sysctl_state
+short_description: Compare wanted kernel parameters with the running kernel (read-only)
+version_added: 0.1.0
+description:
+  - Reads each parameter of O(parameters) from C(/proc/sys) and compares it with the wanted value in the kernel's
+    canonical spacing (C("4096 131072 6291456") equals C(4096<TAB>131072<TAB>6291456)); booleans count as 1/0.
+  - Returns what differs and can be written here (RV(apply), and RV(apply_args) in the order to write it, forwarding
+    switches first), and what differs and cannot be written here with the reason (RV(unapplied)).
+  - The module only reads; it never changes the host. The C(stability.ops.core_sysctl) role runs it as its probe
+    and writes RV(apply_args) with C(sysctl -w).
+  - A module returns its result as JSON whatever the connection's terminal does, so the probe works over SSH with
+    C(become) (where sudo's warnings share the script's pseudo-terminal) as well as over the docker connection.
+author:
+  - Stability Ops maintainers (@stability-ops)
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is no diff to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux hosts with C(/proc/sys).
+options:
+  parameters:
+    description:
+      - Kernel parameters, name -> wanted value, in dotted form (C(net.ipv4.tcp_syncookies)) or slash form for names
+        whose components contain dots (C(net/ipv4/conf/eth0.100/rp_filter)).
+      - Values as C(sysctl -n) prints them; multi-value parameters as one string (C("4096 131072 6291456")).
+      - A name that is not a parameter name, or a slash-form name with a C(..) component, fails the module.
+    type: dict
+    required: true
+notes:
+  - Writing a forwarding switch (C(net.ipv4.ip_forward), C(*.forwarding)) makes the kernel reset
+    C(net.ipv4.conf.all.accept_redirects); when a switch is in RV(apply) and that parameter is wanted, it is in
+    RV(apply) too, after the switch, even if it matches now.
+seealso:
+  - name: stability.ops.core_sysctl role
+    description: Writes the parameters to a sysctl.d drop-in and applies what this module reports.
+    link: https://example.invalid/stability/ops/docs/roles/core_sysctl.md
+  - module: ansible.posix.sysctl
+    description: Sets one parameter at a time, in a file and in the kernel.
+"""
+
+EXAMPLES = r"""
+- name: Compare the wanted values with the effective ones
+  stability.ops.sysctl_state:
+    parameters:
+      net.ipv4.tcp_syncookies: 1
+      net.ipv4.tcp_rmem: "4096 131072 6291456"
+      net/ipv4/conf/eth0.100/rp_filter: 2
+  register: sysctl
+
+- name: Apply what differs, in the order the module gives
+  ansible.builtin.command:
+    argv: "{{ ['sysctl', '-w'] + sysctl.apply_args }}"
+  changed_when: true
+  when: sysctl.apply_args | length > 0
+"""
+
+RETURN = r"""
+effective:
+  description: The effective value of every wanted parameter, in canonical spacing; null when it has none here
+    (unknown parameter, write-only trigger).
+  returned: always
+  type: dict
+  sample: {net.ipv4.tcp_syncookies: "0", net.ipv4.tcp_rmem: "4096 131072 6291456"}
+apply:
+  description: The parameters whose effective value differs and that can be written here, name -> wanted value.
+  returned: always
+  type: dict
+  sample: {net.ipv4.tcp_syncookies: "1"}
+apply_args:
+  description: RV(apply) as C(sysctl -w) arguments (C(name=value)), forwarding switches first, then by name.
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.ip_forward=0, net.ipv4.conf.all.accept_redirects=0]
+unapplied:
+  description: The parameters whose effective value differs and that cannot be written here.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The parameter, as given.
+      type: str
+      returned: always
+    wanted:
+      description: The wanted value, in canonical spacing.
+      type: str
+      returned: always
+    effective:
+      description: The effective value, null when it has none.
+      type: str
+      returned: always
+    reason:
+      description: Why it cannot be written here (unknown parameter, write-only trigger, C(/proc/sys) mounted
+        read-only, not writable).
+      type: str
+      returned: always
+  sample:
+    - name: kernel.msgmax
+      wanted: "16384"
+      effective: "8192"
+      reason: "/proc/sys is mounted read-only here (container): applied at the next boot of a host"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.stability.ops.plugins.module_utils.sysctl_state import compare, invalid_names
+
+ARGUMENT_SPEC = {"parameters": {"type": "dict", "required": True}}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    parameters = module.params["parameters"]
+    bad = invalid_names(parameters)
+    if bad:
+        module.fail_json(
+            msg="not kernel parameter names (dotted net.ipv4.tcp_syncookies or slash net/ipv4/conf/eth0.100/rp_filter, "
+            f"no '..'): {', '.join(bad)}"
+        )
+    module.exit_json(changed=False, **compare(parameters))
+
+
+if __name__ == "__main__":
+    main()
