@@ -9,8 +9,10 @@
 # Eight sanity tests (ansible-doc, import, pep8, pylint, runtime-metadata,
 # validate-modules, yamllint, action-plugin-docs) build their own virtualenvs
 # and download a get-pip script from a server that does not answer here. This
-# script makes them work offline, once per machine, all under
-# .cache/sanity/ (see /work/shared/ENVIRONMENT.md, "ansible-test sanity offline"):
+# script makes them work offline, once per machine and controller, all under
+# .cache/sanity/py<X.Y>-core<X.Y>/ (one tree per Python and ansible-core, so the
+# 2.19 and 2.21 controllers of the test matrix never share a wheelhouse or a
+# virtualenv; see /work/shared/ENVIRONMENT.md, "ansible-test sanity offline"):
 #   wheels/   a wheelhouse with pip and every sanity requirement (the only
 #             network access: PyPI, and only when the requirement files change)
 #   home/     a throwaway HOME for ansible-test (it strips PIP_* variables, so
@@ -28,7 +30,9 @@ source "$(dirname "$0")/lib.sh"
 SOURCE="worktree"
 if [[ "${1:-}" == --head ]]; then SOURCE="head"; shift; fi
 
-SANITY_CACHE="$STABILITY_OPS_CACHE/sanity"
+PYTHON_VERSION="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+CORE_VERSION="$(python -c 'from ansible.release import __version__ as v; print(".".join(v.split(".")[:2]))')"
+SANITY_CACHE="$STABILITY_OPS_CACHE/sanity/py$PYTHON_VERSION-core$CORE_VERSION"
 WHEELS="$SANITY_CACHE/wheels"
 SANITY_HOME="$SANITY_CACHE/home"
 TREE="$(mktemp -d "${TMPDIR:-/tmp}/stability-ops-sanity.XXXXXX")"
@@ -40,7 +44,6 @@ ANSIBLE_TEST_PKG="$(dirname "$ANSIBLE_TEST_DATA")"
 # The pip version ansible-test bootstraps into its virtualenvs.
 PIP_VERSION="$(grep -oP "^\s*pip='\K[0-9.]+" "$ANSIBLE_TEST_PKG/_internal/python_requirements.py")"
 [[ -n "$PIP_VERSION" ]] || die "cannot find the pip version ansible-test bootstraps"
-PYTHON_VERSION="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
 # 1. The wheelhouse, rebuilt only when ansible-test's requirement files change.
 build_wheelhouse() {

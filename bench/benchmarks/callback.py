@@ -116,9 +116,20 @@ class _Playbook:
         self._file_name = name
 
 
+def _callback_task_result(host, task, data: dict):
+    """The CallbackTaskResult of the running ansible-core, built as its strategy builds one: from the return data
+    in 2.19, from a UnifiedTaskResult in 2.21 (whose constructor takes no return data)."""
+    from ansible.executor.task_result import CallbackTaskResult
+
+    try:
+        from ansible._internal._task import UnifiedTaskResult  # ansible-core 2.21; benchmark only, never in plugins
+    except ImportError:  # ansible-core 2.19
+        return CallbackTaskResult(host, task, data, {})
+    return CallbackTaskResult(host, task, UnifiedTaskResult.from_action_result_dict(data))
+
+
 def _events(hosts: int, tasks: int):
     """Real Host, Task and CallbackTaskResult objects, shaped like the in-run playbook's results."""
-    from ansible.executor.task_result import CallbackTaskResult
     from ansible.inventory.host import Host
     from ansible.parsing.dataloader import DataLoader
     from ansible.playbook.task import Task
@@ -135,7 +146,7 @@ def _events(hosts: int, tasks: int):
         kind, task = templates[3 if index % 50 == 49 else 1 if index % 10 == 4 else 2 if index % 10 == 9 else 0]
         for host in host_objects:
             data = dict(fail_data if kind == "failed" else ok_data)
-            yield kind, CallbackTaskResult(host, task, data, {})
+            yield kind, _callback_task_result(host, task, data)
 
 
 def _feed(callback, hosts: int, tasks: int) -> tuple[float, int]:

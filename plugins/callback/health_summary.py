@@ -120,6 +120,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import (
     SummaryBuilder,
+    callback_result,
     dump,
     health_of,
     render_junit,
@@ -220,7 +221,7 @@ class CallbackModule(CallbackBase):
     # -- task events: O(1) each, no result is kept
     @_hook
     def v2_runner_on_ok(self, result):
-        self._builder.record_ok(result.host.get_name(), bool(result._return_data.get("changed")))
+        self._builder.record_ok(result.host.get_name(), result.is_changed())
         self._record_health(result)
 
     @_hook
@@ -229,34 +230,33 @@ class CallbackModule(CallbackBase):
 
     def _record_health(self, result):
         # The health check's own result: also on a failed task (failed by its fail_on gate).
-        if result.task.action in HEALTH_ACTIONS and "health_checks" in result._return_data:
-            self._builder.record_health(result.host.get_name(), health_of(result.result))
+        if result.task.action not in HEALTH_ACTIONS:
+            return
+        data, _no_log = callback_result(result)
+        if "health_checks" in data:
+            self._builder.record_health(result.host.get_name(), health_of(data))
 
     @_hook
     def v2_runner_on_failed(self, result, ignore_errors=False):
         task = result.task
         self._record_health(result)
+        data, no_log = callback_result(result)
         self._builder.record_failed(
             result.host.get_name(),
             _task_name(task),
             task._role.get_name(include_role_fqcn=True) if task._role else None,
-            {} if self._no_log(result) else result.result,
-            no_log=self._no_log(result),
+            {} if no_log else data,
+            no_log=no_log,
             ignored=bool(ignore_errors),
             rescued=_will_be_rescued(task),
         )
 
     @_hook
     def v2_runner_on_unreachable(self, result):
+        data, no_log = callback_result(result)
         self._builder.record_unreachable(
-            result.host.get_name(), _task_name(result.task),
-            {} if self._no_log(result) else result.result, no_log=self._no_log(result),
+            result.host.get_name(), _task_name(result.task), {} if no_log else data, no_log=no_log,
         )
-
-    @staticmethod
-    def _no_log(result):
-        data = result._return_data
-        return bool(result.task.no_log is True or data.get("_ansible_no_log") or "censored" in data)
 
     # -- the end
     @_hook

@@ -33,6 +33,17 @@ def health_of(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {"status": result.get("health_status"), "checks": result["health_checks"]}
 
 
+def callback_result(result: t.Any) -> tuple[t.Mapping[str, t.Any], bool]:
+    """``(data, no_log)`` of the task result a callback hook receives, read through its public API only.
+
+    ``result.result`` is the callback's copy of the return data (already censored under ``no_log``) in
+    ansible-core 2.19 and later; 2.21's ``CallbackTaskResult`` no longer has the private ``_return_data`` of 2.19.
+    ``no_log`` is true for a task under ``no_log`` and for a result that ansible censored.
+    """
+    data = result.result
+    return data, bool(result.task.no_log is True or data.get("_ansible_no_log") or "censored" in data)
+
+
 def health_stats(host: str, result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The set_stats payload of one host's health_facts result with evaluated checks, as
     ``ansible.builtin.set_stats`` returns it (``per_host: false``, ``aggregate: true``): ansible merges every

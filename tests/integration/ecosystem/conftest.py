@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
+# The venv of the controller that runs the tests (.venv, or .venv-2.21 in the ansible-core 2.21 leg).
+VENV_BIN = Path(sys.executable).parent
 
 
 def tool_env(**extra: str) -> dict[str, str]:
     """The environment scripts/lib.sh gives: the venv first on PATH, scratch space under .cache."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["STABILITY_OPS_VENV"] = str(VENV_BIN.parent)
     env.setdefault("ANSIBLE_HOME", str(REPO_ROOT / ".cache" / "ansible-home"))
     env.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
     env.update(extra)

@@ -34,7 +34,7 @@ def test_release_dry_run_renders_every_fragment(tmp_path):
         copy,
         symlinks=True,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".cache", ".collections", "collections", ".tox", "tests", "*.pyc", "__pycache__"
+            ".git", ".venv*", ".cache", ".collections", "collections", ".tox", "tests", "*.pyc", "__pycache__"
         ),
     )
     version = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())["version"]

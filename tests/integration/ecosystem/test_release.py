@@ -29,7 +29,7 @@ def test_tarball_is_named_after_galaxy_version_and_ships_every_plugin_and_role(r
 
 def test_tarball_has_no_tests_caches_or_keys(release):
     members = (release / "members.txt").read_text().split()
-    forbidden = re.compile(r"^tests/|(^|/)(\.cache|\.venv|\.git|__pycache__|\.collections)(/|$)|\.agekey$|\.pyc$")
+    forbidden = re.compile(r"^tests/|(^|/)(\.cache|\.venv[^/]*|\.git|__pycache__|\.collections)(/|$)|\.agekey$|\.pyc$")
     assert [m for m in members if forbidden.search(m)] == []
 
 

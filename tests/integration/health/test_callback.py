@@ -15,6 +15,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from conftest import LOCALHOST_INVENTORY, REPO_ROOT, ansible_env
 
 PLAY = """\
@@ -67,6 +68,9 @@ def test_failed_run_lists_failures_but_never_a_no_log_secret(playbook_runner, su
     assert document["run"]["check_mode"] is False
     assert document["meta"]["counts_source"] == "stats"
     assert document["meta"]["callback_hook_calls"] > 0
+    # The run's controller is the test's own (the 2.19 or the 2.21 leg), and no hook failed on it.
+    assert document["run"]["ansible_version"] == ANSIBLE_CORE_VERSION
+    assert document["meta"]["errors"] == []
     assert "DEPLOYMENT HEALTH SUMMARY" in run.process.stderr
     assert "DEPLOYMENT HEALTH SUMMARY" not in run.process.stdout
 
@@ -260,3 +264,4 @@ def test_health_facts_publishes_set_stats_data_without_a_set_stats_task(playbook
     document = run.summary
     summary_validator.validate(document)
     assert document["hosts"]["second"]["health"]["checks"] == published["second"]["checks"]
+    assert document["meta"]["errors"] == []
