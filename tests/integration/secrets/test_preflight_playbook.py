@@ -104,6 +104,16 @@ def test_missing_required_group_fails_the_preflight(inventory, keys, tmp_path):
     assert "TASK [Touch the marker]" not in result.stdout
 
 
+@pytest.mark.parametrize(("bound", "value"), [("min", "99.0.0"), ("max", "2.19.0")], ids=["too-old", "untested-newer"])
+def test_a_controller_outside_the_tested_range_fails_the_preflight(inventory, keys, tmp_path, bound, value):
+    playbook, _marker = deploy_playbook(tmp_path)
+    result = run_playbook(playbook, inventory, keys[0], "-e", f"preflight_assertions_{bound}_ansible_core={value}")
+    assert result.returncode != 0
+    assert "is not a tested controller" in result.stdout
+    assert "tested: 2.19 and 2.21" in result.stdout
+    assert "TASK [Touch the marker]" not in result.stdout
+
+
 # Hosts behind a docker connection to containers that do not exist: should the
 # preflight ever let the run through, no real machine is touched.
 UNREACHABLE_HOSTS = """\
