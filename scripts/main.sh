@@ -6,6 +6,10 @@
 #   scripts/main.sh            3 lab hosts (STABILITY_OPS_LAB_HOSTS to change)
 #   scripts/main.sh --check    the same run in check mode (changes nothing)
 #
+# STABILITY_OPS_LAB_DISTRO=debian12 runs the lab on Debian 12 (default
+# debian13); STABILITY_OPS_LAB_CONNECTION=ssh deploys over SSH as the lab's
+# admin with sudo, after the one bootstrap run as root (scripts/lab.sh).
+#
 # The lab stays up afterwards for inspection; remove it with
 # `scripts/lab.sh down`. Extra arguments go to ansible-playbook.
 set -euo pipefail
@@ -20,6 +24,8 @@ inventory="$(scripts/lab.sh inventory)"
 # The lab's secrets: an age key outside the repository, .sops.yaml and a
 # SOPS-encrypted group_vars file; exports SOPS_AGE_KEY_FILE for the vars plugin.
 eval "$(scripts/lab_secrets.sh)"
+# Over SSH the admin must exist first: core_users once as root, as a user would.
+[[ "${STABILITY_OPS_LAB_CONNECTION:-docker}" != ssh ]] || scripts/lab.sh bootstrap
 
 reports="$STABILITY_OPS_CACHE/reports"
 mkdir -p "$reports"
