@@ -92,11 +92,15 @@ def test_skipping_the_guard_still_reaches_no_production_host(tmp_path, playbook,
 
 
 def test_non_production_group_is_allowed(tmp_path):
-    # Only the guard (and the roles' argument validation, which runs on the
-    # controller) is selected: the reference roles are not applied to this machine.
+    # Only the guard and the roles' `always` tasks are selected: argument
+    # validation (on the controller) and the release-facts probe, the first task
+    # of core_time that reaches a host. Its failure on the nonexistent
+    # interpreter proves the guard let the staging host through.
     proc = run_playbook(tmp_path, "playbooks/site.yml", "--limit", "staging", "--tags", "reference_only_guard")
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output
+    assert proc.returncode == 2, output
     assert POINTER not in output
     assert "PLAY [Site (reference) | base operating system]" in output
-    assert "stage1                     : ok=2    changed=0    unreachable=0    failed=0" in output
+    assert "TASK [stability.ops.core_time : Read the distribution facts]" in output
+    assert "fatal: [stage1]: FAILED!" in output and "/nonexistent/python3" in output
+    assert "stage1                     : ok=1    changed=0    unreachable=0    failed=1" in output
