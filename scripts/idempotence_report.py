@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import io
 import json
 import subprocess
 import sys
+import tarfile
 import typing as t
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,25 +75,28 @@ def read(path: str | Path) -> dict[str, t.Any]:
 
 
 def image_os_version_id(image: str) -> str | None:
-    """VERSION_ID of an image's os-release, read from its layers on the local daemon's storage.
+    """VERSION_ID of an image's os-release, copied out of a created (never started) container.
 
-    Cheap (no container is started) but only possible where the layer
-    directories are readable (overlay2 on a local dockerd, as root); None elsewhere.
+    ``docker cp`` works against any daemon, a remote one (a CI job talking to the
+    runner's socket) included; None when the image or the file is missing.
     """
-    try:
-        graph = json.loads(_run("docker", "image", "inspect", "--format", "{{json .GraphDriver.Data}}", image) or "{}")
-    except json.JSONDecodeError:
+    container = _run("docker", "create", image)
+    if not container:
         return None
-    layers = [graph.get("UpperDir") or "", *(graph.get("LowerDir") or "").split(":")]
-    for layer in filter(None, layers):
-        for name in ("usr/lib/os-release", "etc/os-release"):
-            path = Path(layer, name)
-            try:
-                if path.is_file() and not path.is_symlink():
-                    return idempotence.os_release_value(path.read_text(encoding="utf-8"))
-            except OSError:
-                continue
-    return None
+    try:
+        # os-release is a symlink to ../usr/lib/os-release on Debian: copy the target.
+        archive = subprocess.run(["docker", "cp", f"{container}:/usr/lib/os-release", "-"],
+                                 capture_output=True, check=False, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        archive = b""
+    finally:
+        _run("docker", "rm", container)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            member = tar.extractfile("os-release")
+            return idempotence.os_release_value(member.read().decode("utf-8")) if member else None
+    except (tarfile.TarError, KeyError):
+        return None
 
 
 def collect_meta(images: t.Mapping[str, str]) -> dict[str, t.Any]:
