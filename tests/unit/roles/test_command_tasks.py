@@ -107,7 +107,7 @@ def _tasks(node: yaml.Node):
     for item in node.value:
         if not isinstance(item, yaml.MappingNode):
             continue
-        keys = {key.value for key, _ in item.value}
+        keys = {key.value for key, _value in item.value}
         if keys & {"hosts", "import_playbook", "ansible.builtin.import_playbook"}:
             for section in TASK_LISTS:
                 yield from _tasks(_get(item, section))
