@@ -69,6 +69,24 @@ class Lab:
         assert summary.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
         return result, json.loads(summary.read_text(encoding="utf-8"))
 
+    def converge_then_change_nothing(self) -> dict:
+        """production_deploy.yml twice: the first run converges healthy, the second changes nothing.
+
+        Returns web1's entry of the second run's Deployment Health Summary.
+        """
+        first, summary = self.deploy("first")
+        assert first.returncode == 0, first.stdout[-5000:]
+        assert summary["status"] == "healthy", summary["reason"]
+        assert summary["hosts"]["web1"]["counts"]["changed"] > 0
+
+        second, summary = self.deploy("second")
+        assert second.returncode == 0, second.stdout[-5000:]
+        assert summary["status"] == "healthy", summary["reason"]
+        host = summary["hosts"]["web1"]
+        assert host["counts"]["changed"] == 0, second.stdout[-5000:]
+        assert host["counts"]["failed"] == host["counts"]["unreachable"] == 0
+        return host
+
     def exec(self, *command: str) -> subprocess.CompletedProcess:
         return run(["docker", "exec", self.container, *command], self.env, timeout=120)
 

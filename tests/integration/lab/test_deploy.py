@@ -33,17 +33,7 @@ def test_first_run_converges_healthy_and_second_run_changes_nothing(lab: Lab):
     release = lab.exec("sh", "-c", ". /etc/os-release && echo $VERSION_ID").stdout.strip()
     assert release == lab.distro.removeprefix("debian")
 
-    first, summary = lab.deploy("first")
-    assert first.returncode == 0, first.stdout[-5000:]
-    assert summary["status"] == "healthy", summary["reason"]
-    assert summary["hosts"]["web1"]["counts"]["changed"] > 0
-
-    second, summary = lab.deploy("second")
-    assert second.returncode == 0, second.stdout[-5000:]
-    assert summary["status"] == "healthy", summary["reason"]
-    host = summary["hosts"]["web1"]
-    assert host["counts"]["changed"] == 0, second.stdout[-5000:]
-    assert host["counts"]["failed"] == 0
+    host = lab.converge_then_change_nothing()
     assert {check["status"] for check in host["health"]["checks"]} == {"ok"}
     assert _failed_units(lab) == []
 

@@ -67,17 +67,7 @@ def test_after_the_bootstrap_ssh_logs_in_as_the_admin_and_become_gives_root(lab:
 
 
 def test_production_deploy_over_ssh_converges_then_changes_nothing(lab: Lab):
-    first, summary = lab.deploy("first")
-    assert first.returncode == 0, first.stdout[-5000:]
-    assert summary["status"] == "healthy", summary["reason"]
-    assert summary["hosts"]["web1"]["counts"]["changed"] > 0
-
-    second, summary = lab.deploy("second")
-    assert second.returncode == 0, second.stdout[-5000:]
-    assert summary["status"] == "healthy", summary["reason"]
-    host = summary["hosts"]["web1"]
-    assert host["counts"]["changed"] == 0, second.stdout[-5000:]
-    assert host["counts"]["failed"] == host["counts"]["unreachable"] == 0
+    host = lab.converge_then_change_nothing()
     assert {check["status"] for check in host["health"]["checks"]} == {"ok"}
 
 
