@@ -73,7 +73,7 @@ ensure_controller_2_21_venv() {
         return 3
     }
     # The Python's full version is part of the stamp: another interpreter rebuilds the venv.
-    req_hash="$({ cat "$CONTROLLER_2_21_REQUIREMENTS" "$CONTROLLER_2_21_CONSTRAINTS"
+    req_hash="$({ cat "$CONTROLLER_2_21_REQUIREMENTS" "$CONTROLLER_2_21_CONSTRAINTS" "$STABILITY_OPS_ROOT/tools/pyproject.toml"
         "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)"
     stamp="$CONTROLLER_2_21_VENV/.requirements-$req_hash"
     [[ -f "$stamp" ]] && return 0
@@ -84,6 +84,9 @@ ensure_controller_2_21_venv() {
     [[ -x "$CONTROLLER_2_21_VENV/bin/python" ]] || "$python" -m venv "$CONTROLLER_2_21_VENV" || return 1
     "$CONTROLLER_2_21_VENV/bin/python" -m pip install -q --disable-pip-version-check \
         -r "$CONTROLLER_2_21_REQUIREMENTS" -c "$CONTROLLER_2_21_CONSTRAINTS" || return 1
+    # The dev tooling the tests import (tools/, as in setup.sh).
+    "$CONTROLLER_2_21_VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$STABILITY_OPS_ROOT/tools" ||
+        return 1
     rm -f "$CONTROLLER_2_21_VENV"/.requirements-*
     touch "$stamp"
 }

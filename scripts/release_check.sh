@@ -65,7 +65,21 @@ for pattern in "${FORBIDDEN_MEMBERS[@]}"; do
         fail "unwanted member in the tarball: $member (matches $pattern)"
     done < <(grep -E "$pattern" "$OUT/members.txt" || true)
 done
-for required in MANIFEST.json FILES.json README.md meta/runtime.yml changelogs/changelog.yaml; do
+# Only the product ships: the top-level entries of a collection users install.
+# Development tooling (tools/, scripts/, bench/, the dev ansible.cfg and lab
+# inventories, CI and lint configuration) is dev-only; so is anything new at
+# the top level until it is added here on purpose.
+SHIPPED_TOP_LEVEL='^(MANIFEST\.json|FILES\.json|README\.md|LICENSE|CHANGELOG\.md|execution-environment\.yml|(meta|plugins|roles|playbooks|docs|changelogs|extensions)(/.*)?)$'
+while IFS= read -r member; do
+    fail "dev-only or unexpected member in the tarball: $member (the shipped top level is: $SHIPPED_TOP_LEVEL)"
+done < <(grep -vE "$SHIPPED_TOP_LEVEL" "$OUT/members.txt" || true)
+# Dev tooling that once lived inside the shipped directories.
+for pattern in '(^|/)idempotence_recorder\.py$' '^plugins/plugin_utils/idempotence\.py$' '^docs/(audit/|performance\.png$)'; do
+    while IFS= read -r member; do
+        fail "dev tooling in the tarball: $member (matches $pattern)"
+    done < <(grep -E "$pattern" "$OUT/members.txt" || true)
+done
+for required in MANIFEST.json FILES.json README.md LICENSE CHANGELOG.md meta/runtime.yml changelogs/changelog.yaml; do
     grep -qxF "$required" "$OUT/members.txt" || fail "the tarball lacks $required"
 done
 

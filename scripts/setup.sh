@@ -26,7 +26,8 @@ fi
 
 # The venv is rebuilt only when the pinned requirements change.
 req_hash="$(cat "$STABILITY_OPS_ROOT/requirements/dev.txt" \
-    "$STABILITY_OPS_ROOT/requirements/constraints.txt" | sha256sum | cut -c1-16)"
+    "$STABILITY_OPS_ROOT/requirements/constraints.txt" "$STABILITY_OPS_ROOT/tools/pyproject.toml" |
+    sha256sum | cut -c1-16)"
 stamp="$STABILITY_OPS_VENV/.requirements-$req_hash"
 if [[ ! -f "$stamp" ]]; then
     log "creating the Python virtualenv in $STABILITY_OPS_VENV"
@@ -34,6 +35,9 @@ if [[ ! -f "$stamp" ]]; then
     "$STABILITY_OPS_VENV/bin/python" -m pip install -q --disable-pip-version-check \
         -r "$STABILITY_OPS_ROOT/requirements/dev.txt" \
         -c "$STABILITY_OPS_ROOT/requirements/constraints.txt"
+    # The development tooling (tools/, never shipped): console entry points
+    # and the test helpers, importable without any sys.path manipulation.
+    "$STABILITY_OPS_VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$STABILITY_OPS_ROOT/tools"
     rm -f "$STABILITY_OPS_VENV"/.requirements-*
     touch "$stamp"
 fi

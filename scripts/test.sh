@@ -44,8 +44,8 @@ stage_lint() {
         scripts/enforce_style_guide.sh &&
         ansible-lint &&
         ruff check . &&
-        python scripts/role_vars_table.py --check roles/*/ &&
-        python scripts/build_docs.py --check &&
+        stability-ops-role-vars --check roles/*/ &&
+        stability-ops-build-docs --check &&
         antsibull-changelog lint
 }
 

@@ -183,14 +183,14 @@ mkdir -p "$run_dir"
 run_dir="$(cd "$run_dir" && pwd)"
 image_args=()
 for distro in "${distros[@]}"; do image_args+=(--image "$distro=${image_of[$distro]}"); done
-python3 scripts/idempotence_report.py meta "${image_args[@]}" --output "$run_dir/meta.json"
+stability-ops-idempotence-report meta "${image_args[@]}" --output "$run_dir/meta.json"
 
 # molecule finds the scenarios of --scenario-dir through MOLECULE_GLOB; the
 # project directory stays the repository root, so the shared base config and
 # the collection path apply to fixtures too. The recorder callback is added
 # to whatever callbacks the caller enabled.
 export MOLECULE_GLOB="$scenario_dir/*/molecule.yml"
-export ANSIBLE_CALLBACK_PLUGINS="${ANSIBLE_CALLBACK_PLUGINS:+$ANSIBLE_CALLBACK_PLUGINS:}$STABILITY_OPS_ROOT/scripts/callback_plugins"
+export ANSIBLE_CALLBACK_PLUGINS="${ANSIBLE_CALLBACK_PLUGINS:+$ANSIBLE_CALLBACK_PLUGINS:}$STABILITY_OPS_ROOT/tools/stability_ops_dev/callback_plugins"
 export ANSIBLE_CALLBACKS_ENABLED="${ANSIBLE_CALLBACKS_ENABLED:+$ANSIBLE_CALLBACKS_ENABLED,}idempotence_recorder"
 export ANSIBLE_DIFF_ALWAYS=true ANSIBLE_NOCOLOR=true NO_COLOR=1 PY_COLORS=0
 
@@ -236,7 +236,7 @@ run_pair() {
         fi
         break
     done
-    python3 scripts/idempotence_report.py role --scenario "$name" --distro "$distro" --scenario-dir "$scenario_dir" \
+    stability-ops-idempotence-report role --scenario "$name" --distro "$distro" --scenario-dir "$scenario_dir" \
         --records "$dir/records" --log "$dir/molecule.log" --molecule-rc "$rc" \
         --duration "$(elapsed "$start" "$(now)")" --meta "$run_dir/meta.json" --output "$dir/report.json" || true
 }
@@ -279,4 +279,4 @@ summary_args=(--run-dir "$run_dir" --meta "$run_dir/meta.json" --run-id "$run_id
     --distro-selection "$distro_selection" --jobs "$max_jobs" --duration "$(elapsed "$started" "$(now)")" --baseline "$baseline")
 ((check_baseline)) && summary_args+=(--check-baseline)
 ((update_baseline)) && summary_args+=(--update-baseline)
-python3 scripts/idempotence_report.py summary "${summary_args[@]}"
+stability-ops-idempotence-report summary "${summary_args[@]}"

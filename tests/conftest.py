@@ -8,7 +8,6 @@ root, so unit tests import exactly the code that ships.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +22,9 @@ def _ensure_collection_link() -> None:
 
 
 _ensure_collection_link()
-if str(COLLECTIONS_DIR) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_DIR))
 
-# ansible-core's collection loader must be installed before importing
-# ansible_collections.* modules that use relative collection imports.
+# ansible-core's collection loader resolves ansible_collections.* imports from
+# that path (no sys.path entry needed), relative collection imports included.
 from ansible.utils.collection_loader._collection_finder import (  # noqa: E402
     _AnsibleCollectionFinder,
 )

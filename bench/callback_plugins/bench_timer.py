@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: bench_timer
 type: aggregate
-short_description: Record the wall time of every task for bench/run.py
+short_description: Record the wall time of every task for stability-ops-bench
 description:
   - Times each task from its start to the start of the next one (as ansible.posix.profile_tasks does) and writes
     the list, summed per role and task name, as JSON to the path in E(BENCH_TIMER_PATH) at the end of the run.

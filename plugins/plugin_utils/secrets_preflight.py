@@ -128,7 +128,7 @@ class Options:
 
 
 # libyaml's parser when PyYAML has it (about 2.5x faster on a whole inventory,
-# measured by bench/run.py preflight), the pure-Python one otherwise.
+# measured by stability-ops-bench preflight), the pure-Python one otherwise.
 _SafeLoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

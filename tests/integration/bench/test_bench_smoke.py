@@ -1,6 +1,6 @@
-"""The benchmarks' smoke variant: bench/run.py --smoke runs end to end and prints
+"""The benchmarks' smoke variant: stability-ops-bench --smoke runs end to end and prints
 its ratios, so that the benchmarks cannot rot. No timing threshold here: the
-speed goals live in the benchmark's own output (bench/run.py, docs/performance.md)."""
+speed goals live in the benchmark's own output (stability-ops-bench, docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-RUN = REPO_ROOT / "bench" / "run.py"
 
 
 def _bench(tmp_path: Path, *args: str, timeout: int) -> tuple[subprocess.CompletedProcess, dict]:
     results = tmp_path / "results.json"
-    process = subprocess.run([sys.executable, str(RUN), "--smoke", "--results", str(results), "--write-docs",
-                              "--docs-dir", str(tmp_path / "docs"), *args], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=timeout, check=False)
+    command = [sys.executable, "-m", "stability_ops_dev.bench", "--smoke", "--results", str(results),
+               "--write-docs", "--docs-dir", str(tmp_path / "docs"), *args]
+    process = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
     return process, json.loads(results.read_text())
 

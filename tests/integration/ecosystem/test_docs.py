@@ -1,17 +1,12 @@
-"""scripts/build_docs.py: every plugin and role has a page, pages are fresh, --check catches stale ones."""
+"""stability-ops-build-docs: every plugin and role has a page, pages are fresh, --check catches stale ones."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import pytest
-from conftest import REPO_ROOT, collection_content, run
-
-spec = importlib.util.spec_from_file_location("build_docs", REPO_ROOT / "scripts" / "build_docs.py")
-build_docs = importlib.util.module_from_spec(spec)
-sys.modules["build_docs"] = build_docs
-spec.loader.exec_module(build_docs)
+from conftest import collection_content, run
+from stability_ops_dev import build_docs
 
 MODULE_DOC = {
     "doc": {
@@ -92,7 +87,7 @@ def test_every_plugin_and_role_on_disk_has_a_generated_page(dump):
 
 
 def test_committed_docs_are_fresh():
-    result = run("python", "scripts/build_docs.py", "--check")
+    result = run(sys.executable, "-m", "stability_ops_dev.build_docs", "--check")
     assert result.returncode == 0, result.stderr
 
 

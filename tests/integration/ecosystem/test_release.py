@@ -33,6 +33,19 @@ def test_tarball_has_no_tests_caches_or_keys(release):
     assert [m for m in members if forbidden.search(m)] == []
 
 
+def test_tarball_holds_only_the_product(release):
+    """No development tooling: only the collection's own top-level entries, LICENSE and the rendered changelog."""
+    members = (release / "members.txt").read_text().split()
+    top_level = {m.split("/", 1)[0] for m in members}
+    assert top_level <= {"MANIFEST.json", "FILES.json", "README.md", "LICENSE", "CHANGELOG.md",
+                         "execution-environment.yml", "meta", "plugins", "roles", "playbooks", "docs",
+                         "changelogs", "extensions"}, sorted(top_level)
+    assert {"LICENSE", "CHANGELOG.md"} <= top_level
+    dev_only = re.compile(r"^(tools|scripts|bench|inventories)/|^ansible\.cfg$|idempotence_recorder|"
+                          r"plugin_utils/idempotence\.py$|^docs/audit/|\.png$")
+    assert [m for m in members if dev_only.search(m)] == []
+
+
 def test_offline_install_documents_every_plugin_and_role_from_the_installed_copy(release):
     installed = release / "collections" / "ansible_collections" / "stability" / "ops"
     assert (installed / "MANIFEST.json").is_file()
@@ -78,8 +91,12 @@ def test_release_check_fails_on_a_leaked_age_key_and_a_cache(tmp_path):
     (source / "plugins" / "modules" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (source / ".cache").mkdir(exist_ok=True)
     (source / ".cache" / "state").write_text("scratch")
+    # Tooling at a new top-level path is not the product: the allowlist catches what build_ignore misses.
+    (source / "devtools").mkdir()
+    (source / "devtools" / "helper.py").write_text("print('dev only')\n")
     result = run("bash", REPO_ROOT / "scripts" / "release_check.sh", source)
     assert result.returncode == 1
+    assert "dev-only or unexpected member in the tarball: devtools/helper.py" in result.stderr
     assert "age private key in the tarball: docs/leak.md" in result.stderr
     assert "unwanted member in the tarball: roles/core_time/files/deploy.agekey" in result.stderr
     # build_ignore in galaxy.yml keeps caches out: they never reach the check.

@@ -69,7 +69,7 @@ def _play(project, records, *extra, rc=0):
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_CALLBACK_PLUGINS": str(REPO_ROOT / "scripts" / "callback_plugins"),
+        "ANSIBLE_CALLBACK_PLUGINS": str(REPO_ROOT / "tools" / "stability_ops_dev" / "callback_plugins"),
         "ANSIBLE_CALLBACKS_ENABLED": "idempotence_recorder",
         "ANSIBLE_DIFF_ALWAYS": "true",
         "ANSIBLE_LOCALHOST_WARNING": "false",

@@ -1,4 +1,4 @@
-"""Unit tests of plugins/plugin_utils/idempotence.py: parsing, judging, reports, baseline."""
+"""Unit tests of stability_ops_dev.idempotence: parsing, judging, reports, baseline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import jsonschema
 import pytest
-from ansible_collections.stability.ops.plugins.plugin_utils import idempotence as idem
+from stability_ops_dev import idempotence as idem
 
 SECRET = "s3cr3t-value-never-logged"
 DISTROS = ("debian12", "debian13")

@@ -1,4 +1,4 @@
-"""scripts/idempotence_report.py end to end on recorded runs: role reports, summary, baseline update and check."""
+"""stability-ops-idempotence-report end to end on recorded runs: role reports, summary, baseline update and check."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CLI = REPO_ROOT / "scripts" / "idempotence_report.py"
 
 
 def _cli(*args):
     return subprocess.run(
-        [sys.executable, str(CLI), *map(str, args)],
+        [sys.executable, "-m", "stability_ops_dev.idempotence_report", *map(str, args)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

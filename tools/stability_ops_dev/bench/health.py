@@ -58,7 +58,7 @@ def compare(lab, size: int, variants: dict[str, tuple[dict[str, str], Path]], re
 
 def run(lab, sizes: list[int], reps: dict[int, int], budget: float, tunings: list[dict], tuning_size: int) -> dict:
     """reps: repetitions per size (fewer on the big labs, where one run is long and less noisy).
-    tunings: run.py's TUNINGS for the health check, each measured before/after on tuning_size hosts."""
+    tunings: the bench's TUNINGS for the health check, each measured before/after on tuning_size hosts."""
     deadline = Deadline(budget, "health")
     shipped = ({}, REPO_ROOT)
     # The module alone splits the health check's cost: the module vs the role around it.

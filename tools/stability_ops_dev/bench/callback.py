@@ -100,7 +100,6 @@ def in_run(hosts: int, tasks: int, reps: int, deadline: Deadline) -> dict:
 
 def _load_callback(output: Path):
     """The real callback, loaded by ansible's plugin loader as in a run."""
-    sys.path.insert(0, str(REPO_ROOT / ".collections"))
     from ansible.plugins.loader import callback_loader, init_plugin_loader
 
     with warnings.catch_warnings():  # the preflight benchmark may have installed the collection finder already

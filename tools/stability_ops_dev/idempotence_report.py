@@ -3,13 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reports of the idempotence gate (called by scripts/verify_idempotence.sh).
 
-    idempotence_report.py meta    --image DISTRO=REF [--image DISTRO=REF ...] --output META.json
-    idempotence_report.py role    --scenario NAME --distro DISTRO --scenario-dir DIR --records DIR --log FILE
+    stability-ops-idempotence-report meta    --image DISTRO=REF [--image DISTRO=REF ...] --output META.json
+    stability-ops-idempotence-report role    --scenario NAME --distro DISTRO --scenario-dir DIR --records DIR --log FILE
                                   --molecule-rc N --duration S --meta META.json --output REPORT.json
-    idempotence_report.py summary --run-dir DIR --meta META.json --run-id ID --selection default|explicit
+    stability-ops-idempotence-report summary --run-dir DIR --meta META.json --run-id ID --selection default|explicit
                                   --distro-selection default|explicit --jobs N --duration S
                                   [--baseline FILE] [--update-baseline] [--check-baseline]
-    idempotence_report.py compare --baseline FILE --summary SUMMARY.json
+    stability-ops-idempotence-report compare --baseline FILE --summary SUMMARY.json
 
 Every document is validated against docs/audit/idempotence-report.schema.json
 before it is written. The reports of a run are <run dir>/<scenario>/<distro>/report.json.
@@ -29,16 +29,11 @@ import typing as t
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / ".collections"))
+import yaml
+from ansible.release import __version__ as ansible_core_version
 
-import yaml  # noqa: E402
-from ansible.release import __version__ as ansible_core_version  # noqa: E402
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # noqa: E402
-
-_AnsibleCollectionFinder(paths=[str(ROOT / ".collections")])._install()
-
-from ansible_collections.stability.ops.plugins.plugin_utils import idempotence  # noqa: E402
+from stability_ops_dev import idempotence
+from stability_ops_dev.paths import REPO_ROOT as ROOT
 
 SCHEMA_PATH = ROOT / "docs" / "audit" / "idempotence-report.schema.json"
 DEFAULT_BASELINE = ROOT / "docs" / "audit" / "idempotence-baseline.json"

@@ -1,12 +1,14 @@
-#!/usr/bin/env python
 """Print or check the variables table of a role README from its argument spec.
 
-    scripts/role_vars_table.py roles/core_time           # print the table
-    scripts/role_vars_table.py --check roles/*            # fail if a README is stale
+    stability-ops-role-vars roles/core_time           # print the table
+    stability-ops-role-vars --check roles/*            # fail if a README is stale
+    stability-ops-role-vars --write roles/*            # rewrite the tables
 
 The table in README.md sits between the markers
 ``<!-- BEGIN VARIABLES -->`` and ``<!-- END VARIABLES -->``; ``--write``
-replaces it in place. meta/argument_specs.yml is the single source.
+replaces it in place. meta/argument_specs.yml is the single source; its
+Ansible markup (C(), O(), V(), ...) is rendered as Markdown by the same code
+that writes docs/roles/ (build_docs.markup).
 """
 
 from __future__ import annotations
@@ -17,13 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from stability_ops_dev.build_docs import cell, markup
+
 BEGIN = "<!-- BEGIN VARIABLES -->"
 END = "<!-- END VARIABLES -->"
-
-
-def _cell(value: object) -> str:
-    text = " ".join(str(value).split())
-    return text.replace("|", "\\|")
 
 
 def _default(spec: dict) -> str:
@@ -44,10 +43,8 @@ def render_table(role_dir: Path) -> str:
             kind = option.get("type", "str")
             if kind == "list" and "elements" in option:
                 kind = f"list of {option['elements']}"
-            description = option.get("description", "")
-            if isinstance(description, list):
-                description = " ".join(description)
-            lines.append(f"| `{name}` | {kind} | {_cell(_default(option))} | {_cell(description)} |")
+            description = markup(option.get("description", ""), role_entrypoint=entry_point)
+            lines.append(f"| `{name}` | {kind} | {cell(_default(option))} | {cell(description)} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -82,7 +79,7 @@ def main() -> int:
         elif expected is None or expected != readme:
             stale.append(str(readme_path))
     for path in stale:
-        print(f"{path}: variables table missing or stale; run scripts/role_vars_table.py --write", file=sys.stderr)
+        print(f"{path}: variables table missing or stale; run stability-ops-role-vars --write", file=sys.stderr)
     return 1 if stale else 0
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from stability_ops_dev.paths import REPO_ROOT
+
 BENCH_DIR = REPO_ROOT / "bench"
 PLAYBOOKS = BENCH_DIR / "playbooks"
 VENV_BIN = Path(sys.executable).parent
@@ -134,7 +135,7 @@ class MissingRevision(BenchError):
 
 
 def tuning_side(spec: dict, directory: Path) -> tuple[dict[str, str], Path]:
-    """(extra environment, tree) of one side of a tuning (run.py's TUNINGS): an environment on the working copy
+    """(extra environment, tree) of one side of a tuning (the bench's TUNINGS): an environment on the working copy
     ({} = as shipped), or {"revision": <git revision>}: that revision's files in `directory`."""
     if "revision" not in spec:
         return spec, REPO_ROOT

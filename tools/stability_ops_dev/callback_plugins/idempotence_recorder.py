@@ -18,7 +18,7 @@ description:
   - A task under C(no_log) is recorded by name, host and status only; its diff and message are never written.
   - Does nothing when O(record_dir) is not set.
 requirements:
-  - Enable it with E(ANSIBLE_CALLBACK_PLUGINS) pointing at C(scripts/callback_plugins) and
+  - Enable it with E(ANSIBLE_CALLBACK_PLUGINS) pointing at C(tools/stability_ops_dev/callback_plugins) and
     E(ANSIBLE_CALLBACKS_ENABLED=idempotence_recorder).
 options:
   record_dir:
@@ -38,7 +38,7 @@ import time
 from ansible import constants as C
 from ansible import context
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.stability.ops.plugins.plugin_utils.idempotence import COUNT_KEYS, RunRecorder, task_entry
+from stability_ops_dev.idempotence import COUNT_KEYS, RunRecorder, task_entry
 
 
 class CallbackModule(CallbackBase):

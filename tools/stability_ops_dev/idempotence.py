@@ -4,7 +4,7 @@
 
 Controller-only code shared by the ``idempotence_recorder`` callback (which
 records every ansible-playbook run of ``molecule test``), by
-``scripts/idempotence_report.py`` (which turns those records into the per-role
+``stability_ops_dev.idempotence_report`` (which turns those records into the per-role
 report, the run summary and the committed baseline) and by the unit tests.
 
 Every scenario runs once per managed-host release (``debian12``,

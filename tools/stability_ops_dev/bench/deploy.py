@@ -74,7 +74,7 @@ def _fit(points: list[tuple[int, float]]) -> dict[str, float]:
 def run(lab, sizes: list[int], reps: int, budget: float, tunings: list[dict], top: int = 10,
         tags: str | None = None, tuning_size: int | None = None) -> dict:
     """tags: only these phases of the playbook (the smoke variant keeps the preflight and health phases).
-    tunings: run.py's deploy tunings, each measured before/after on tuning_size hosts (default the largest)."""
+    tunings: the bench's deploy tunings, each measured before/after on tuning_size hosts (default the largest)."""
     deadline = Deadline(budget, "deploy")
     run_deploy = functools.partial(_deploy, tags=tags)
     result: dict = {"sizes": sizes, "reps": reps, "extra_vars": EXTRA_VARS, "tags": tags,

@@ -1,11 +1,10 @@
-#!/usr/bin/env python
 """Benchmarks of the stability.ops collection (see bench/README.md).
 
-    .venv/bin/python bench/run.py                  the full run (about 35 minutes on 2 cores)
-    .venv/bin/python bench/run.py --smoke          the smallest sizes (the test suite's variant)
-    .venv/bin/python bench/run.py --only preflight callback
-    .venv/bin/python bench/run.py --write-docs     also regenerate docs/performance.md and .png
-    .venv/bin/python bench/run.py --docs-from bench/results/latest.json   only regenerate the docs
+    stability-ops-bench                  the full run (about 35 minutes on 2 cores)
+    stability-ops-bench --smoke          the smallest sizes (the test suite's variant)
+    stability-ops-bench --only preflight callback
+    stability-ops-bench --write-docs     also regenerate docs/performance.md and .png
+    stability-ops-bench --docs-from bench/results/latest.json   only regenerate the docs
 
 Every ratio is measured within one run, side by side; a table of ratios is
 printed at the end and the results go to bench/results/<UTC time>.json (and
@@ -22,9 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from benchmarks import callback, common, deploy, health, preflight, report
+from stability_ops_dev.bench import callback, common, deploy, health, preflight, report
 
 # The tunings the numbers called for, all shipped. Every run measures each again, side by side: a side is an
 # environment on this checkout ({} = as shipped) or {"revision": ...}, that revision's collection run from a copy

@@ -31,7 +31,6 @@ VAULT_PASSWORD = "bench-vault-password"  # noqa: S105 -- a throwaway password fo
 
 
 def _preflight_module():
-    sys.path.insert(0, str(REPO_ROOT / ".collections"))
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
     _AnsibleCollectionFinder(paths=[str(REPO_ROOT / ".collections")])._install()

@@ -1,1 +1,0 @@
-"""Benchmarks of the stability.ops collection; run them with bench/run.py."""

@@ -1,0 +1,1 @@
+"""Development tooling of the stability.ops collection (never shipped in the tarball)."""

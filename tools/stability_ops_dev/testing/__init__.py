@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (material generated with the real binaries)."""
