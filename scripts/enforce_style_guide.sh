@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Style-guide gate for the stability.ops collection: ripgrep rules over YAML,
-# Jinja and Python plus repository hygiene. The rule table is in
-# scripts/style_guide/rules.py and documented in docs/style-guide.md.
+# Style-guide gate of this repository (development wrapper): ripgrep rules over
+# YAML, Jinja and Python plus repository hygiene. The rules and the engine are
+# the collection's own (plugins/plugin_utils/style_guide_*.py, the code behind
+# the stability.ops.style_guide playbook that users run); this wrapper runs them
+# through python -m stability_ops_dev.style_guide (tools/). docs/style-guide.md.
 set -euo pipefail
 
 usage() {
     cat <<'USAGE'
 Usage: scripts/enforce_style_guide.sh [--root DIR] [--list-rules] [PATH ...]
 
-Checks every file of the repository (git ls-files -co --exclude-standard;
-.venv/, .cache/ and .collections/ are never scanned) against the style guide
-and prints one line per violation:
+Checks every file of the repository (git ls-files -co --exclude-standard, or
+every file outside git; .git/, .venv/, .cache/, .collections/ and vendored
+ansible_collections/ trees are never scanned) against the style guide and
+prints one line per violation:
 
     path:line RULE-ID message (fix: hint)
 
@@ -22,7 +25,7 @@ Options:
 
 Ignoring:
   .styleignore    one "GLOB [RULE-ID ...]" per line; without ids the files are
-                  not checked at all
+                  not checked at all. "@enable RULE-ID ..." turns on opt-in rules
   a comment "style-ignore: RULE-ID[, RULE-ID]"
                   on the offending line, or alone on the line above it
   Unknown rule ids and ignore comments that suppress nothing are violations.
@@ -32,12 +35,16 @@ Exit status:
   1  violations found (listed on stdout)
   2  usage or configuration error (bad option, rg/git missing, rg error)
 
-Requires: bash, ripgrep (Debian package ripgrep) with PCRE2, python3 >= 3.11.
+Requires: bash, ripgrep (Debian package ripgrep) with PCRE2, git, and the dev
+venv (scripts/setup.sh: ansible-core and the stability_ops_dev package).
+Users of the installed collection run: ansible-playbook stability.ops.style_guide
 USAGE
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$here/lib.sh"
+root="$STABILITY_OPS_ROOT"
 args=()
 while (($#)); do
     case "$1" in
@@ -53,10 +60,8 @@ while (($#)); do
     esac
 done
 
-command -v rg >/dev/null || { echo "ERROR: ripgrep (rg) is required: apt-get install ripgrep" >&2; exit 2; }
-rg --pcre2-version >/dev/null 2>&1 || { echo "ERROR: this rg has no PCRE2 support" >&2; exit 2; }
-python="${STABILITY_OPS_VENV:-$here/../.venv}/bin/python"
-[[ -x "$python" ]] || python="$(command -v python3)" || { echo "ERROR: python3 is required" >&2; exit 2; }
-
-cd "$root" 2>/dev/null || { echo "ERROR: --root $root is not a directory" >&2; exit 2; }
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec "$python" -m style_guide --root "$root" "${args[@]}"
+python="$STABILITY_OPS_VENV/bin/python"
+[[ -x "$python" ]] || { echo "ERROR: no dev venv at $STABILITY_OPS_VENV: run scripts/setup.sh" >&2; exit 2; }
+ensure_collection_link
+# -P: the checked directory never shadows a module (nothing is prepended to sys.path).
+exec "$python" -P -m stability_ops_dev.style_guide --root "$root" "${args[@]}"

@@ -76,3 +76,18 @@ def test_marker_inside_a_string_is_not_an_ignore(repo):
     text = "- name: Say it\n  ansible.builtin.debug:\n    msg: 'x: yes " + IGNORE + " truthy'\n"
     repo.write("roles/r/tasks/main.yml", text)
     assert repo.check().findings == []
+
+
+def test_enable_with_unknown_rule_id_is_an_error(user_repo):
+    user_repo.write(".styleignore", "@enable stray-path no-such-rule\n")
+    user_repo.write("notes.txt", "a: 1\n")
+    result = user_repo.check()
+    assert result.findings == [(".styleignore", 1, "unknown-rule-id"), ("notes.txt", 1, "stray-path")]
+    assert "(no-such-rule)" in result.stdout
+
+
+def test_ignores_of_rules_that_did_not_run_are_not_stale(user_repo):
+    user_repo.write("roles/r/tasks/main.yml", f"- name: Ping  {IGNORE} truthy\n  ansible.builtin.ping:\n")
+    user_repo.write("playbooks/site.yml", f"{IGNORE} reference-only-label\n- ansible.builtin.import_playbook: x.yml\n")
+    assert user_repo.check(rules=["fqcn"]).findings == []
+    assert user_repo.check().findings == [("roles/r/tasks/main.yml", 1, "unused-ignore")]

@@ -1,17 +1,24 @@
-"""The rule table: one entry per rule id, with its message, fix hint and matchers.
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The style guide's rule table: one entry per rule id, with its message, fix hint and matchers.
 
 Content rules are PCRE2 patterns run by ripgrep (``rg -U -P``); a matcher
 either reports every match (at the line where the match starts, after any
 ``\\K``) or, with ``files_without_match``, reports line 1 of every file in
 scope that has no match. Rules without matchers are repository-hygiene checks
-implemented in :mod:`style_guide.engine`.
+implemented in :mod:`style_guide_engine`.
+
+Every rule applies to any Ansible repository, except the ``opt_in`` ones: they
+encode the layout and conventions of this collection's own source repository
+(``stray-path``, ``reference-only-*``) and run only where the repository's
+``.styleignore`` enables them (``@enable RULE-ID ...``) or a run names them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from style_guide.patterns import (
+from ansible_collections.stability.ops.plugins.plugin_utils.style_guide_patterns import (
     BLANK_OR_COMMENT,
     ITEM,
     SKIP_BLOCK_SCALARS,
@@ -39,6 +46,8 @@ class Rule:
     message: str
     fix: str
     matchers: tuple[Matcher, ...] = field(default=())
+    # Off unless enabled: ``@enable RULE-ID`` in .styleignore, or named in a run's rule list.
+    opt_in: bool = False
 
 
 # File scopes ----------------------------------------------------------------
@@ -240,6 +249,7 @@ RULES: tuple[Rule, ...] = (
                 files_without_match=True,
             ),
         ),
+        opt_in=True,
     ),
     Rule(
         "reference-only-guard",
@@ -253,12 +263,14 @@ RULES: tuple[Rule, ...] = (
                 files_without_match=True,
             ),
         ),
+        opt_in=True,
     ),
     Rule(
         "reference-only-hosts",
         "play in a REFERENCE ONLY playbook can target production hosts",
         'end the host pattern with ":!production", e.g. hosts: "lab:!production"',
         (Matcher(r"(?m)^(?:-[ ]|[ ]{2})hosts:(?![^\n#]*!production)", REFERENCE_ONLY_PLAYBOOKS),),
+        opt_in=True,
     ),
     Rule(
         "template-header",
@@ -284,17 +296,18 @@ RULES: tuple[Rule, ...] = (
         "indent with spaces (YAML forbids tabs in indentation, PEP 8 for Python)",
         (Matcher(r"\t", (*YAML, *PYTHON)),),
     ),
-    # Repository hygiene (style_guide.engine): path checks over the file list.
+    # Repository hygiene (style_guide_engine): path checks over the file list.
     Rule(
         "stray-path",
         "top-level path outside the collection layout",
         "move it into the collection layout (docs/, scripts/, tests/, ...) or delete it; "
         "the allowed top-level names are listed in docs/style-guide.md",
+        opt_in=True,
     ),
     Rule(
         "recursive-path",
         "directory repeats its own ancestors (a copy or link of the tree inside itself)",
-        "delete the nested copy; link collections only under the ignored .collections/",
+        "delete the nested copy; keep links to the tree out of it or in an ignored directory",
     ),
     Rule(
         "garbage-file",
@@ -309,8 +322,8 @@ RULES: tuple[Rule, ...] = (
     # Ignore bookkeeping: these can never be ignored themselves.
     Rule(
         "unknown-rule-id",
-        "style-ignore names a rule id that does not exist",
-        "use an id from scripts/enforce_style_guide.sh --list-rules",
+        "style-ignore or @enable names a rule id that does not exist",
+        "use an id from the rule table of the stability.ops style guide (docs/style-guide.md)",
     ),
     Rule(
         "unused-ignore",
@@ -321,3 +334,4 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 UNIGNORABLE = frozenset({"unknown-rule-id", "unused-ignore"})
+OPT_IN = frozenset(rule.id for rule in RULES if rule.opt_in)

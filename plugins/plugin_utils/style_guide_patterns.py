@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PCRE2 building blocks shared by the rules (ripgrep ``-U -P``).
 
 Rules that reason about Ansible structure rely on yamllint-clean indentation:

@@ -1,27 +1,54 @@
-"""Run the rule table over a repository and collect findings.
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The style guide engine: run the rule table over a repository and collect findings.
+
+Controller-only code behind the ``stability.ops.style_guide`` action plugin (and
+the repository's own ``scripts/enforce_style_guide.sh``). It checks any
+repository: the one it is given as ``root``, never the collection it ships in.
 
 The file list is ``git ls-files -co --exclude-standard`` (tracked files plus
-untracked files that are not ignored), or ``rg --files`` outside a git
-checkout; ``.venv/``, ``.cache/``, ``.collections/`` and ``.git/`` are never
-scanned. Every content rule runs as one ripgrep process over the files in its
-scope. Python only selects files, applies ignores and formats the report.
+untracked files that are not ignored) when ``root`` is in a git work tree, and
+``rg --files`` otherwise. ``.git/``, ``.venv/``, ``.cache/`` and ``.collections/``
+at the root and every ``ansible_collections/`` tree (installed or vendored
+collections, e.g. ``collections/ansible_collections/``) are never checked.
+Every content rule runs as one ripgrep process (``rg -U -P``) over the files in
+its scope. Python only selects files, applies ignores and formats the report.
+
+``.styleignore`` at the root holds ``GLOB [RULE-ID ...]`` lines and
+``@enable RULE-ID ...`` lines that switch on opt-in rules (see
+:mod:`style_guide_rules`). With ``stray-path`` enabled the repository is a
+collection's own source tree: an ``ansible_collections/`` tree in it is then
+a copy of the collection inside itself (``recursive-path``), not vendored code.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import posixpath
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from style_guide.rules import RULES, RULES_BY_ID, UNIGNORABLE, Matcher
+from ansible_collections.stability.ops.plugins.plugin_utils.style_guide_rules import (
+    RULES,
+    RULES_BY_ID,
+    UNIGNORABLE,
+    Matcher,
+)
 
 NEVER_SCANNED = (".git/", ".venv/", ".cache/", ".collections/")
+VENDORED_DIR = "ansible_collections"
 STYLEIGNORE = ".styleignore"
+ENABLE = "@enable"
+DOC = "docs/style-guide.md of the stability.ops collection"
+# How many violations a failure message lists (the result holds all of them).
+MESSAGE_LIMIT = 20
 
-# Top-level names of the collection layout (directories end with "/").
+# Top-level names of the collection layout (directories end with "/"): stray-path.
 ALLOWED_TOP_LEVEL = frozenset(
     {
         "galaxy.yml",
@@ -45,6 +72,7 @@ ALLOWED_TOP_LEVEL = frozenset(
         "changelogs/",
         "extensions/",
         "scripts/",
+        "tools/",
         "inventories/",
         "bench/",
         "requirements/",
@@ -63,7 +91,7 @@ COMMENT_SUFFIXES = (".yml", ".yaml", ".j2", ".py", ".sh", ".cfg", ".ini", ".toml
 
 
 class ConfigError(Exception):
-    """A broken invocation or configuration: exit status 2."""
+    """A broken invocation or configuration (exit status 2 of the command line)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -74,11 +102,33 @@ class Finding:
     detail: str = ""
 
     def render(self) -> str:
+        """``path:line RULE-ID message (detail) (fix: hint)``: one report line."""
         rule = RULES_BY_ID[self.rule]
         detail = f" ({self.detail})" if self.detail else ""
         return f"{self.path}:{self.line} {self.rule} {rule.message}{detail} (fix: {rule.fix})"
 
+    def as_dict(self) -> dict[str, str | int]:
+        rule = RULES_BY_ID[self.rule]
+        return {
+            "path": self.path,
+            "line": self.line,
+            "rule": self.rule,
+            "message": rule.message,
+            "detail": self.detail,
+            "fix": rule.fix,
+        }
 
+
+@dataclass(frozen=True)
+class Report:
+    """Every finding of one run, sorted, and how many files were checked."""
+
+    findings: list[Finding]
+    files: int
+    rules: frozenset[str] = field(default=frozenset())
+
+
+@functools.lru_cache(maxsize=4096)
 def glob_to_regex(glob: str) -> re.Pattern[str]:
     """gitignore-like glob over repository-relative POSIX paths.
 
@@ -119,10 +169,21 @@ def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
-        raise ConfigError(f"{cmd[0]} not found: install it (Debian package ripgrep / git)") from exc
+        raise ConfigError(f"{cmd[0]} not found: install it (Debian packages ripgrep, git)") from exc
 
 
-def list_files(root: Path) -> list[str]:
+def require_ripgrep(root: Path) -> None:
+    """Fail early when ``rg`` is missing or was built without PCRE2 (every rule needs ``-P``)."""
+    if run(["rg", "--pcre2-version"], root).returncode != 0:
+        raise ConfigError("this ripgrep (rg) has no PCRE2 support: install a build with PCRE2 (Debian package ripgrep)")
+
+
+def is_vendored(path: str) -> bool:
+    """Whether ``path`` lies in an ``ansible_collections/`` tree (an installed or vendored collection)."""
+    return VENDORED_DIR in PurePosixPath(path).parts[:-1]
+
+
+def list_files(root: Path, skip_vendored: bool = True) -> list[str]:
     """Repository-relative paths of every file to check, sorted."""
     inside = run(["git", "rev-parse", "--is-inside-work-tree"], root)
     if inside.returncode == 0 and inside.stdout.strip() == "true":
@@ -130,12 +191,19 @@ def list_files(root: Path) -> list[str]:
         if proc.returncode != 0:
             raise ConfigError(f"git ls-files failed: {proc.stderr.strip()}")
     else:
-        proc = run(["rg", "--files", "--hidden", "--no-require-git", "--null", "--glob", "!.git/"], root)
+        prune = [arg for top in NEVER_SCANNED for arg in ("--glob", f"!/{top}")]
+        if skip_vendored:
+            prune += ["--glob", f"!{VENDORED_DIR}/"]
+        proc = run(["rg", "--no-config", "--files", "--hidden", "--no-require-git", "--null", *prune], root)
         if proc.returncode not in (0, 1):
             raise ConfigError(f"rg --files failed: {proc.stderr.strip()}")
     paths = {p for p in proc.stdout.split("\0") if p}
     return sorted(
-        p for p in paths if not p.startswith(NEVER_SCANNED) and ((root / p).is_symlink() or (root / p).exists())
+        p
+        for p in paths
+        if not p.startswith(NEVER_SCANNED)
+        and not (skip_vendored and is_vendored(p))
+        and ((root / p).is_symlink() or (root / p).exists())
     )
 
 
@@ -146,24 +214,39 @@ class IgnoreEntry:
     line: int
 
 
-def read_styleignore(root: Path) -> tuple[list[IgnoreEntry], list[Finding]]:
-    """Parse ``.styleignore``: ``GLOB [RULE-ID ...]`` per line, ``#`` comments."""
+@dataclass
+class Styleignore:
+    """``.styleignore``: ignore entries, the opt-in rules it enables, and its own findings."""
+
+    entries: list[IgnoreEntry] = field(default_factory=list)
+    enabled: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _split_ids(chunks: list[str]) -> list[str]:
+    return [i for chunk in chunks for i in chunk.split(",") if i]
+
+
+def read_styleignore(root: Path) -> Styleignore:
+    """Parse ``.styleignore``: ``GLOB [RULE-ID ...]`` or ``@enable RULE-ID ...`` per line, ``#`` comments."""
     path = root / STYLEIGNORE
-    entries: list[IgnoreEntry] = []
-    findings: list[Finding] = []
+    config = Styleignore()
     if not path.is_file():
-        return entries, findings
+        return config
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         text = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not text:
             continue
         glob, *ids = text.split()
-        ids = [i for chunk in ids for i in chunk.split(",") if i]
+        ids = _split_ids(ids)
         for rule_id in ids:
             if rule_id not in RULES_BY_ID or rule_id in UNIGNORABLE:
-                findings.append(Finding(STYLEIGNORE, number, "unknown-rule-id", rule_id))
-        entries.append(IgnoreEntry(glob, frozenset(ids), number))
-    return entries, findings
+                config.findings.append(Finding(STYLEIGNORE, number, "unknown-rule-id", rule_id))
+        if glob == ENABLE:
+            config.enabled.update(i for i in ids if i in RULES_BY_ID)
+        else:
+            config.entries.append(IgnoreEntry(glob, frozenset(ids), number))
+    return config
 
 
 def ignoring_entry(path: str, rule: str, entries: list[IgnoreEntry]) -> IgnoreEntry | None:
@@ -271,8 +354,8 @@ def detail_for(rule_id: str, text: str) -> str:
 def recursive_prefix(path: str) -> str | None:
     """The directory prefix at which ``path`` starts repeating itself, if any."""
     parts = PurePosixPath(path).parts[:-1]
-    if "ansible_collections" in parts:
-        return "/".join(parts[: parts.index("ansible_collections") + 1]) + "/"
+    if VENDORED_DIR in parts:
+        return "/".join(parts[: parts.index(VENDORED_DIR) + 1]) + "/"
     for end in range(1, len(parts) + 1):
         for size in range(1, end // 2 + 1):
             if parts[end - 2 * size : end - size] == parts[end - size : end]:
@@ -284,20 +367,20 @@ def recursive_prefix(path: str) -> str | None:
     return None
 
 
-def hygiene(root: Path, files: list[str]) -> list[Finding]:
+def hygiene(root: Path, files: list[str], active: frozenset[str]) -> list[Finding]:
     findings: set[Finding] = set()
     for path in files:
         top, _sep, rest = path.partition("/")
         name = top + "/" if rest else top
-        if name not in ALLOWED_TOP_LEVEL and not (not rest and top.startswith(".")):
+        if "stray-path" in active and name not in ALLOWED_TOP_LEVEL and not (not rest and top.startswith(".")):
             findings.add(Finding(name, 1, "stray-path"))
-        prefix = recursive_prefix(path)
+        prefix = recursive_prefix(path) if "recursive-path" in active else None
         if prefix:
             findings.add(Finding(prefix, 1, "recursive-path"))
-        if GARBAGE_NAME.search(PurePosixPath(path).name):
+        if "garbage-file" in active and GARBAGE_NAME.search(PurePosixPath(path).name):
             findings.add(Finding(path, 1, "garbage-file"))
     regular = [f for f in files if (root / f).is_file() and not (root / f).is_symlink()]
-    candidates = [f for f in regular if PurePosixPath(f).name not in ALLOWED_EMPTY]
+    candidates = [f for f in regular if PurePosixPath(f).name not in ALLOWED_EMPTY] if "empty-file" in active else []
     if candidates:
         proc = run(
             [
@@ -320,22 +403,63 @@ def hygiene(root: Path, files: list[str]) -> list[Finding]:
     return sorted(findings)
 
 
-def check(root: Path, only: list[str] | None = None) -> list[Finding]:
-    """Every finding for the repository at ``root`` (or the given paths), ignores applied."""
-    files = list_files(root)
+def active_rules(enabled: set[str] | frozenset[str], requested: list[str] | None = None) -> frozenset[str]:
+    """The rule ids a run applies.
+
+    Every rule that is not opt-in, plus the opt-in rules ``enabled`` names; a
+    ``requested`` list limits the run to those ids (opt-in rules included when
+    named) and the ignore bookkeeping rules, which always run.
+    """
+    if requested:
+        unknown = sorted(set(requested) - set(RULES_BY_ID))
+        if unknown:
+            raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (known: {', '.join(RULES_BY_ID)})")
+        return frozenset(requested) | UNIGNORABLE
+    return frozenset(rule.id for rule in RULES if not rule.opt_in or rule.id in enabled)
+
+
+def normalize_paths(root: Path, paths: list[str] | None) -> list[str]:
+    """Repository-relative POSIX paths for ``paths`` (relative to ``root``, or absolute inside it)."""
+    out = []
+    for raw in paths or []:
+        path = str(raw)
+        if os.path.isabs(path):
+            relative = os.path.relpath(os.path.normpath(path), root)
+            if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+                raise ConfigError(f"path {path} is outside the checked root {root}")
+            path = relative
+        path = posixpath.normpath(path.replace(os.sep, "/"))
+        if path == ".":
+            return []  # the whole repository
+        if path == ".." or path.startswith("../"):
+            raise ConfigError(f"path {raw} is outside the checked root {root}")
+        out.append(path)
+    return out
+
+
+def check(root: Path, only: list[str] | None = None, rules: list[str] | None = None) -> Report:
+    """Every finding for the repository at ``root`` (or the given paths and rules), ignores applied."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"root {root} is not a directory")
+    require_ripgrep(root)
+    only = normalize_paths(root, only)
+    config = read_styleignore(root)
+    active = active_rules(config.enabled, rules)
+    files = list_files(root, skip_vendored="stray-path" not in active)
     if only:
-        prefixes = [p.rstrip("/") for p in only]
-        files = [f for f in files if any(f == p or f.startswith(p + "/") for p in prefixes)]
-    entries, findings = read_styleignore(root)
+        files = [f for f in files if any(f == p or f.startswith(p + "/") for p in only)]
+    entries = config.entries
+    findings = list(config.findings)
     files = [f for f in files if not any(not e.rules and glob_to_regex(e.glob).match(f) for e in entries)]
     content = [f for f in files if (root / f).is_file() and not (root / f).is_symlink()]
     covered, comment_findings = inline_ignores(root, content)
     findings += comment_findings
 
-    jobs = [(rule.id, matcher) for rule in RULES for matcher in rule.matchers]
+    jobs = [(rule.id, matcher) for rule in RULES if rule.id in active for matcher in rule.matchers]
     with ThreadPoolExecutor(max_workers=4) as pool:  # each job is one rg process
         results = pool.map(lambda job: run_matcher(root, *job, content), jobs)
-        raw = hygiene(root, files) + [finding for found in results for finding in found]
+        raw = hygiene(root, files, active) + [finding for found in results for finding in found]
 
     used: set[tuple[str, int]] = set()
     for finding in raw:
@@ -348,11 +472,25 @@ def check(root: Path, only: list[str] | None = None) -> list[Finding]:
             used.add(key)
             continue
         findings.append(finding)
+    # Only an ignore of rules that ran can be judged stale.
+    judged = active - UNIGNORABLE
     for (path, line), ids in covered.items():
-        if line < 0 and not ({(path, -line), (path, 1 - line)} & used) and ids <= set(RULES_BY_ID) - UNIGNORABLE:
+        if line < 0 and not ({(path, -line), (path, 1 - line)} & used) and ids <= judged:
             findings.append(Finding(path, -line, "unused-ignore", ", ".join(sorted(ids))))
     if not only:  # a partial run cannot tell whether a .styleignore entry is stale
         for entry in entries:
-            if entry.rules and entry.rules <= set(RULES_BY_ID) and (STYLEIGNORE, -entry.line) not in used:
+            if entry.rules and entry.rules <= judged and (STYLEIGNORE, -entry.line) not in used:
                 findings.append(Finding(STYLEIGNORE, entry.line, "unused-ignore", " ".join(sorted(entry.rules))))
-    return sorted(set(findings))
+    return Report(sorted(set(findings)), len(files), active)
+
+
+def failure_message(report: Report, limit: int = MESSAGE_LIMIT) -> str:
+    """The verdict of a run: a count, then at most ``limit`` report lines."""
+    count = len(report.findings)
+    if not count:
+        return f"style guide: {report.files} file(s) checked, no violations"
+    shown = report.findings[:limit]
+    more = f" ({len(shown)} shown; the result's violations list holds every one)" if count > len(shown) else ""
+    lines = [f"{count} style violation(s) in {report.files} checked file(s){more}; see {DOC}:"]
+    lines += [finding.render() for finding in shown]
+    return "\n".join(lines)
