@@ -4,7 +4,8 @@
 #      ${STABILITY_OPS_LAB_KEY_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/stability-ops/lab}/age-key.txt
 #   2. inventories/lab/.sops.yaml from sops.yaml.template with that recipient
 #   3. inventories/lab/group_vars/all/secrets.sops.yml, SOPS-encrypted, with the
-#      keys of inventories/lab/required_secrets.yml (scripts/add_placeholders.py)
+#      keys of inventories/lab/required_secrets.yml (the collection playbook
+#      stability.ops.add_placeholders, run from the repository root as a user runs it)
 #   4. an SSH key pair for the lab's admin user (same directory), whose public
 #      half core_users installs and security_sshd's lock-out guard looks for
 # then check them with the secrets preflight rules.
@@ -67,16 +68,26 @@ if [[ -f "$SECRETS_FILE" ]] && ! sops --config "$SOPS_CONFIG" --decrypt "$SECRET
     log "the lab secrets file does not decrypt with the lab key: regenerating it"
     rm -f "$SECRETS_FILE"
 fi
-python3 "$STABILITY_OPS_ROOT/scripts/add_placeholders.py" --spec "$INVENTORY_DIR/required_secrets.yml" \
-    --sops-config "$SOPS_CONFIG" --age-key-file "$KEY_FILE" >&2
+ensure_collection_link
+# Relative paths of the playbook are relative to the working directory. Its run
+# writes its own health summary, not over the one of the last deployment.
+(cd "$STABILITY_OPS_ROOT" &&
+    STABILITY_OPS_SUMMARY_PATH="$STABILITY_OPS_CACHE/reports/lab_secrets/health_summary.json" \
+        ansible-playbook stability.ops.add_placeholders \
+        -e stability_ops_secrets_spec=inventories/lab/required_secrets.yml \
+        -e stability_ops_secrets_sops_config=inventories/lab/.sops.yaml) >&2 ||
+    die "stability.ops.add_placeholders could not complete $SECRETS_FILE"
 chmod 0644 "$SECRETS_FILE"
 
 python3 - "$INVENTORY_DIR" "$KEY_FILE" >&2 <<'PY'
 import sys
 from pathlib import Path
 
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
 root = Path(sys.argv[1]).resolve().parents[1]
-sys.path.insert(0, str(root / ".collections"))
+# Import the working copy as the collection, through ansible's own collection loader.
+_AnsibleCollectionFinder(paths=[str(root / ".collections")])._install()
 from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight as sp
 
 inventory = sys.argv[1]

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "secrets"))
-
-import secrets_testlib as lib
+from stability_ops_dev.testing import secrets as lib
 
 
 @pytest.fixture
@@ -25,3 +19,9 @@ def inventory(tmp_path, keys):
     (inv / "group_vars" / "all").mkdir(parents=True)
     (inv / ".sops.yaml").write_text(lib.sops_config_text(keys[0].public, path_regex=r"\.sops\.ya?ml$"))
     return inv
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """The user's own repository (the working directory of ansible-playbook); the inventory is its inv/."""
+    return lib.user_repository(tmp_path)

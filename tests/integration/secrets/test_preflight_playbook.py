@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-import secrets_testlib as lib
+from stability_ops_dev.testing import secrets as lib
 
 PREFLIGHT = lib.REPO_ROOT / "playbooks" / "preflight_assertions.yml"
 HOSTS = """\

@@ -3,16 +3,12 @@ good Vault and SOPS file produced by the real binaries (generated, never committ
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "secrets"))
-
-import secrets_testlib as lib
 from ansible_collections.stability.ops.plugins.plugin_utils import vault_files
+from stability_ops_dev.testing import secrets as lib
 
 PLAIN_SECRETS = f"db_password: {lib.SECRET}\napi_token: {lib.SECRET}-2\nservice_port: 8080\n"
 

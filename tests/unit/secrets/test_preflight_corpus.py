@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import secrets_testlib as lib
 from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight as sp
-from secrets_testlib import GV, inline_vault, write
+from stability_ops_dev.testing import secrets as lib
+from stability_ops_dev.testing.secrets import GV, inline_vault, write
 
 
 @dataclass
