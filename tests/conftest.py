@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS_DIR = REPO_ROOT / ".collections"
 
@@ -29,4 +31,15 @@ from ansible.utils.collection_loader._collection_finder import (  # noqa: E402
     _AnsibleCollectionFinder,
 )
 
-_AnsibleCollectionFinder(paths=[str(COLLECTIONS_DIR)])._install()
+
+def _install_collection_finder() -> None:
+    _AnsibleCollectionFinder(paths=[str(COLLECTIONS_DIR)])._install()
+
+
+_install_collection_finder()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-ansible installs its own finder (from ANSIBLE_COLLECTIONS_PATH) at configure time: ours comes last."""
+    _install_collection_finder()
