@@ -30,7 +30,12 @@ eval "$(scripts/lab_secrets.sh)"
 reports="$STABILITY_OPS_CACHE/reports"
 mkdir -p "$reports"
 log_file="$reports/production_deploy.log"
-log "running playbooks/production_deploy.yml against the lab (log: $log_file)"
+summary="$reports/health_summary.json"
+# The placeholder first (status running, this run's STABILITY_OPS_RUN_ID): a
+# run that stops before ansible loads callbacks, or is killed, never leaves
+# the previous run's summary behind.
+health_summary_placeholder "$summary"
+log "running playbooks/production_deploy.yml against the lab (log: $log_file, run id: $STABILITY_OPS_RUN_ID)"
 set +e
 # The lab is small: deploy it in one batch (a fleet keeps the default canary
 # host first, then 25% batches).
@@ -39,13 +44,18 @@ ansible-playbook -i "$inventory" playbooks/production_deploy.yml \
 rc=${PIPESTATUS[0]}
 set -e
 
-summary="$reports/health_summary.json"
-python - "$summary" "$STABILITY_OPS_ROOT/docs/schemas/health_summary.schema.json" <<'PY' || rc=1
+python - "$summary" "$STABILITY_OPS_ROOT/docs/schemas/health_summary.schema.json" "$STABILITY_OPS_RUN_ID" "$rc" \
+    <<'PY' || rc=1
 import json, sys
 import jsonschema
 summary = json.load(open(sys.argv[1]))
-jsonschema.validate(summary, json.load(open(sys.argv[2])))
-print(f"Deployment Health Summary: {summary['status']} ({summary.get('reason', '')}), valid against the schema")
+jsonschema.validate(summary, json.load(open(sys.argv[2])), format_checker=jsonschema.FormatChecker())
+status, reason = summary["status"], summary.get("reason", "")
+if summary["run"]["id"] != sys.argv[3]:
+    sys.exit(f"Deployment Health Summary: run id {summary['run']['id']!r} is not this run's ({sys.argv[3]!r})")
+print(f"Deployment Health Summary: {status} ({reason}), valid against the schema")
+if status in ("running", "interrupted"):
+    sys.exit(f"ansible-playbook (rc {sys.argv[4]}) did not finish the run: {status}")
 PY
 log "health summary: $summary (how to read it: docs/health-summary.md)"
 log "deploy log: $log_file"

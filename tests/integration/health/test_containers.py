@@ -88,7 +88,7 @@ def test_role_checks_containers_and_the_summary_reports_them(playbook_runner, co
     assert run.process.returncode == 2, run.output
     document = run.summary
     summary_validator.validate(document)
-    checks = {c["name"]: c for c in document["hosts"]["localhost"]["health"]["checks"]}
+    checks = {c["name"]: c for c in document["controller"]["localhost"]["health"]["checks"]}
     assert checks[f"container:{containers['running']}"]["status"] == "ok"
     assert checks[f"container:{containers['exited']}"] | {"message": ""} == {
         "name": f"container:{containers['exited']}", "category": "containers", "status": "fail",
@@ -96,7 +96,7 @@ def test_role_checks_containers_and_the_summary_reports_them(playbook_runner, co
     assert checks[f"container:{containers['unhealthy']}"]["observed"] == "running (unhealthy)"
     assert checks[f"container:{containers['unhealthy']}"]["status"] == "fail"
     assert document["status"] == "failed"
-    failed = document["hosts"]["localhost"]["failed_tasks"]
+    failed = document["controller"]["localhost"]["failed_tasks"]
     assert [(t["task"], t["role"]) for t in failed] == [
         ("Fail the host on its health check", "stability.ops.health_check")]
     assert f"container:{containers['exited']}" in failed[0]["message"]

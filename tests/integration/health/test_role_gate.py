@@ -48,7 +48,7 @@ def test_one_task_per_healthy_host_and_the_failed_host_is_still_published(playbo
     assert [(t["task"], t["role"]) for t in strict["failed_tasks"]] == [
         ("Fail the host on its health check", "stability.ops.health_check")]
     assert strict["failed_tasks"][0]["message"].startswith(f"{len(warned)} health check(s) at or above 'warn': ")
-    assert document["hosts"]["localhost"]["status"] == "healthy"
+    assert document["controller"]["localhost"]["status"] == "healthy"
 
 
 def test_check_mode_reports_the_failing_host_without_failing_it(playbook_runner, summary_validator):

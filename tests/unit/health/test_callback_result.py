@@ -13,7 +13,7 @@ from ansible.executor import task_result
 from ansible.inventory.host import Host
 from ansible.playbook.task import Task
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
-from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import callback_result
+from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import callback_result, failure_entry
 
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 # The public attributes of each version's CallbackTaskResult that a callback may touch; 2.19 also has the
@@ -72,3 +72,21 @@ def test_the_installed_ansible_core(real_result, no_log, message):
     assert data.get("msg") == message
     assert result.is_changed() is True
     assert ("censored" in data) is no_log, ANSIBLE_CORE_VERSION
+
+
+FAILED_COMMAND = {"changed": True, "failed": True, "msg": "non-zero return code", "rc": 3, "stdout": "out1",
+                  "stderr": "err1\nerr2", "exception": "(traceback unavailable)"}
+
+
+@pytest.mark.parametrize(("no_log", "expected"), [
+    (False, {"message": "non-zero return code (rc 3): err2", "rc": 3, "stdout_tail": "out1",
+             "stderr_tail": "err1\nerr2", "no_log": False}),
+    (True, {"message": None, "rc": None, "stdout_tail": None, "stderr_tail": None, "no_log": True}),
+], ids=["plain", "no_log"])
+def test_a_failure_entry_from_the_installed_ansible_core(real_result, no_log, expected):
+    """What the callback lists for a failed command, from the result object this ansible-core builds."""
+    result = real_result(FAILED_COMMAND, no_log)
+    data, seen_no_log = callback_result(result)
+    entry = failure_entry("probe", None, result.task.action, {} if seen_no_log else data, seen_no_log)
+    assert {key: entry[key] for key in expected} == expected, ANSIBLE_CORE_VERSION
+    assert entry["action"] == "ansible.builtin.command"

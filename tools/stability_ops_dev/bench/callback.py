@@ -1,8 +1,10 @@
 """2. Callback overhead: a local playbook of many hosts x cheap tasks, with and
 without stability.ops.health_summary, plus the time spent inside the callback's
 own hooks (recorded by the callback itself in meta.callback_hook_seconds) and a
-replay of real ansible result objects into the callback for time per event and
-memory against the number of tasks."""
+replay of real ansible result objects into the callback (the run's start with a
+real play on a real inventory, then per task its start and per host the
+runner's start and the result) for time per event and memory against the
+number of tasks."""
 
 from __future__ import annotations
 
@@ -111,8 +113,36 @@ def _load_callback(output: Path):
 
 
 class _Playbook:
-    def __init__(self, name: str) -> None:
+    """What v2_playbook_on_start reads of a playbook: its file name and its plays."""
+
+    def __init__(self, name: str, plays: list) -> None:
         self._file_name = name
+        self._plays = plays
+
+    def get_plays(self) -> list:
+        return list(self._plays)
+
+
+def _play(hosts: int):
+    """A real Play on a real inventory of ``hosts`` hosts: the callback resolves the hosts each play targets."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.play import Play
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=",".join(f"bench{index:02d}" for index in range(1, hosts + 1))
+                                 + ",")
+    variables = VariableManager(loader=loader, inventory=inventory)
+    return Play.load({"name": "Replay", "hosts": "all", "gather_facts": False, "tasks": []},
+                     variable_manager=variables, loader=loader)
+
+
+def _start(callback, hosts: int):
+    """The events of a run's start, as ansible-playbook sends them: the playbook (placeholder written), the play."""
+    play = _play(hosts)
+    callback.v2_playbook_on_start(_Playbook("replay.yml", [play]))
+    callback.v2_playbook_on_play_start(play)
 
 
 def _callback_task_result(host, task, data: dict):
@@ -128,7 +158,8 @@ def _callback_task_result(host, task, data: dict):
 
 
 def _events(hosts: int, tasks: int):
-    """Real Host, Task and CallbackTaskResult objects, shaped like the in-run playbook's results."""
+    """Real Host, Task and CallbackTaskResult objects, shaped like the in-run playbook's results: per task its
+    start, then per host the runner's start and the result."""
     from ansible.inventory.host import Host
     from ansible.parsing.dataloader import DataLoader
     from ansible.playbook.task import Task
@@ -143,13 +174,16 @@ def _events(hosts: int, tasks: int):
     fail_data = {"msg": "a failure message", "failed": True, "changed": False}
     for index in range(tasks):
         kind, task = templates[3 if index % 50 == 49 else 1 if index % 10 == 4 else 2 if index % 10 == 9 else 0]
+        yield "task", task
         for host in host_objects:
+            yield "start", (host, task)
             data = dict(fail_data if kind == "failed" else ok_data)
             yield kind, _callback_task_result(host, task, data)
 
 
 def _feed(callback, hosts: int, tasks: int) -> tuple[float, int]:
-    """Time only the hook calls (the events are built outside the timed section)."""
+    """Time only the hook calls (the events are built outside the timed section). An event is one task on one
+    host: its result, the runner's start before it and its share of the task's start."""
     spent, count = 0.0, 0
     batch = []
     for event in _events(hosts, tasks):
@@ -157,21 +191,25 @@ def _feed(callback, hosts: int, tasks: int) -> tuple[float, int]:
         if len(batch) < 2000:
             continue
         spent += _dispatch(callback, batch)
-        count += len(batch)
+        count += sum(1 for kind, _event in batch if kind not in ("task", "start"))
         batch = []
     spent += _dispatch(callback, batch)
-    return spent, count + len(batch)
+    return spent, count + sum(1 for kind, _event in batch if kind not in ("task", "start"))
 
 
 def _dispatch(callback, batch) -> float:
     start = time.perf_counter()
-    for kind, result in batch:
-        if kind == "skipped":
-            callback.v2_runner_on_skipped(result)
+    for kind, event in batch:
+        if kind == "task":
+            callback.v2_playbook_on_task_start(event, False)
+        elif kind == "start":
+            callback.v2_runner_on_start(*event)
+        elif kind == "skipped":
+            callback.v2_runner_on_skipped(event)
         elif kind == "failed":
-            callback.v2_runner_on_failed(result, ignore_errors=True)
+            callback.v2_runner_on_failed(event, ignore_errors=True)
         else:
-            callback.v2_runner_on_ok(result)
+            callback.v2_runner_on_ok(event)
     return time.perf_counter() - start
 
 
@@ -192,13 +230,14 @@ def replay(hosts: int, task_counts: list[int]) -> dict:
         for tasks in task_counts:
             # Time per event, without tracemalloc.
             callback = _load_callback(Path(tmp, "timed.json"))
-            callback.v2_playbook_on_start(_Playbook("replay.yml"))
+            _start(callback, hosts)
             spent, events = _feed(callback, hosts, tasks)
             finish = _finish(callback, hosts)
+            callback._release()  # the replaying process keeps its own signal handlers, writes nothing at exit
             # Memory the callback keeps: traced allocations still alive after every event was fed.
             # A short warm-up first: ansible fills attribute and ABC caches once per process.
             callback = _load_callback(Path(tmp, "traced.json"))
-            callback.v2_playbook_on_start(_Playbook("replay.yml"))
+            _start(callback, hosts)
             _feed(callback, hosts, 50)
             gc.collect()
             tracemalloc.start()
@@ -207,7 +246,7 @@ def replay(hosts: int, task_counts: list[int]) -> dict:
             gc.collect()
             retained = tracemalloc.get_traced_memory()[0] - before
             tracemalloc.stop()
-            callback._written = True  # the replayed callbacks write nothing at exit
+            callback._release()
             rows.append({"tasks": tasks, "events": events, "hook_seconds": round(spent, 5),
                          "microseconds_per_event": round(spent / events * 1e6, 3),
                          "final_write_seconds": round(finish, 5), "retained_kib": round(retained / 1024, 1)})
