@@ -9,7 +9,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.stability.ops.plugins.module_utils.health_checks import (
     argument_spec,
     failing,
-    failure_message,
+    failure_lines,
 )
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import health_stats
 
@@ -49,5 +49,7 @@ class ActionModule(ActionBase):
         if not self._task.check_mode or options["fail_in_check_mode"]:
             failed = failing(result["health_checks"], options["fail_on"])
             if failed:
-                result.update(failed=True, msg=failure_message(failed, options["fail_on"]))
+                # One short line per failing check; the whole checks stay in the result and the summary.
+                host = task_vars["inventory_hostname"]
+                result.update(failed=True, msg=failure_lines(failed, options["fail_on"], host))
         return result

@@ -71,9 +71,31 @@ def failing(checks, fail_on):
 
 
 def failure_message(failed, fail_on):
-    """One line naming every failing check with its message: the task's ``msg``."""
+    """One line naming every failing check with its whole message (the action plugin's ``msg`` is
+    :func:`failure_lines`, one short line per check)."""
     details = "; ".join(f"{check['name']}: {check['message']}" for check in failed)
     return f"{len(failed)} health check(s) at or above '{fail_on}': {details}"
+
+
+# A failed check's line in the task's message is cut to this many characters of its message; the whole check
+# (observed, expected, message) stays in the task's health_checks and the Deployment Health Summary.
+REASON_MAX_LENGTH = 100
+
+
+def short_reason(message, limit=REASON_MAX_LENGTH):
+    """A check's message on one line, cut to ``limit`` characters (``...`` at the end when cut)."""
+    text = " ".join(str(message or "").split())
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+def failure_lines(failed, fail_on, host):
+    """The task's ``msg`` when checks fail it: a headline, then one line per failing check with its status, the
+    host, the check's name and a short reason, as the summary's table prints them."""
+    lines = [f"{len(failed)} health check(s) at or above '{fail_on}':"]
+    lines += [f"  {check['status'].upper():4} {host} {check['name']}: {short_reason(check.get('message'))}"
+              for check in failed]
+    lines.append("Details of every check: the Deployment Health Summary.")
+    return "\n".join(lines)
 
 
 def worst(statuses):

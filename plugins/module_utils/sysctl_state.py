@@ -24,6 +24,14 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 # !forwarding. A wanted value for it is written again after the switch.
 RESET_BY_FORWARDING = ("net.ipv4.conf.all.accept_redirects",)
 
+# Why a parameter cannot be written here: a code (the ``problem`` of an unapplied entry, for programs such as
+# core_sysctl's warning) and the sentence (its ``reason``, for people).
+PROBLEM_UNKNOWN = "unknown"
+PROBLEM_WRITE_ONLY = "write_only"
+PROBLEM_READ_ONLY_MOUNT = "read_only_mount"
+PROBLEM_NOT_WRITABLE = "not_writable"
+PROBLEMS = (PROBLEM_UNKNOWN, PROBLEM_WRITE_ONLY, PROBLEM_READ_ONLY_MOUNT, PROBLEM_NOT_WRITABLE)
+
 REASON_UNKNOWN = "unknown parameter: {path} does not exist (kernel module not loaded?)"
 REASON_WRITE_ONLY = "write-only trigger: it has no value to compare, so it is never applied"
 REASON_READ_ONLY_MOUNT = "/proc/sys is mounted read-only here (container): applied at the next boot of a host"
@@ -84,9 +92,10 @@ def compare(wanted, proc_sys=PROC_SYS, is_read_only_mount=read_only_mount):
 
     Returns ``{"effective": {name: value-or-None}, "apply": {name: wanted},
     "apply_args": ["name=wanted", ...], "unapplied": [{name, wanted,
-    effective, reason}]}``: ``apply`` holds what differs and can be written
-    here, ``apply_args`` the same in the order to write it, ``unapplied`` what
-    differs and cannot be written here, with the reason.
+    effective, problem, reason}]}``: ``apply`` holds what differs and can be
+    written here, ``apply_args`` the same in the order to write it,
+    ``unapplied`` what differs and cannot be written here, with the problem
+    (one of :data:`PROBLEMS`) and the reason.
     """
     result = {"effective": {}, "apply": {}, "unapplied": []}
     for name in sorted(wanted):
@@ -98,17 +107,18 @@ def compare(wanted, proc_sys=PROC_SYS, is_read_only_mount=read_only_mount):
         if effective == want:
             continue
         if not exists:
-            reason = REASON_UNKNOWN.format(path=path)
+            problem, reason = PROBLEM_UNKNOWN, REASON_UNKNOWN.format(path=path)
         elif effective is None:
-            reason = REASON_WRITE_ONLY
+            problem, reason = PROBLEM_WRITE_ONLY, REASON_WRITE_ONLY
         elif is_read_only_mount(path):
-            reason = REASON_READ_ONLY_MOUNT
+            problem, reason = PROBLEM_READ_ONLY_MOUNT, REASON_READ_ONLY_MOUNT
         elif not os.access(path, os.W_OK):
-            reason = REASON_NOT_WRITABLE
+            problem, reason = PROBLEM_NOT_WRITABLE, REASON_NOT_WRITABLE
         else:
             result["apply"][name] = want
             continue
-        result["unapplied"].append({"name": name, "wanted": want, "effective": effective, "reason": reason})
+        result["unapplied"].append(
+            {"name": name, "wanted": want, "effective": effective, "problem": problem, "reason": reason})
     if any(is_forwarding_switch(name) for name in result["apply"]):
         unapplied = {entry["name"] for entry in result["unapplied"]}
         for name in RESET_BY_FORWARDING:

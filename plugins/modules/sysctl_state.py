@@ -107,6 +107,17 @@ unapplied:
       description: The effective value, null when it has none.
       type: str
       returned: always
+    problem:
+      description:
+        - Why it cannot be written here, as a code for programs (the C(stability.ops.core_sysctl) role's warning
+          groups by it, P(stability.ops.sysctl_unapplied_report#filter)).
+        - V(unknown) (no such parameter here), V(write_only) (a trigger without a value), V(read_only_mount)
+          (C(/proc/sys) mounted read-only, as in containers), V(not_writable) (a read-only parameter, or one not
+          namespaced in this container).
+      type: str
+      choices: [unknown, write_only, read_only_mount, not_writable]
+      returned: always
+      version_added: 0.1.0
     reason:
       description: Why it cannot be written here (unknown parameter, write-only trigger, C(/proc/sys) mounted
         read-only, not writable).
@@ -116,6 +127,7 @@ unapplied:
     - name: kernel.msgmax
       wanted: "16384"
       effective: "8192"
+      problem: read_only_mount
       reason: "/proc/sys is mounted read-only here (container): applied at the next boot of a host"
 """
 

@@ -100,6 +100,7 @@ def test_an_unknown_parameter_is_reported_not_applied(proc):
     assert result["effective"] == {"net.ipv4.no_such_parameter": None}
     assert result["apply"] == {}
     assert result["unapplied"] == [{"name": "net.ipv4.no_such_parameter", "wanted": "1", "effective": None,
+                                    "problem": "unknown",
                                     "reason": f"unknown parameter: {path} does not exist (kernel module not loaded?)"}]
 
 
@@ -107,22 +108,23 @@ def test_a_read_only_proc_sys_is_reported_with_the_effective_value(proc):
     result = proc({"kernel.msgmax": 16384}, {"kernel.msgmax": 8192}, read_only=True)
     assert result["apply"] == {}
     assert result["unapplied"] == [{"name": "kernel.msgmax", "wanted": "16384", "effective": "8192",
-                                    "reason": sysctl_state.REASON_READ_ONLY_MOUNT}]
+                                    "problem": "read_only_mount", "reason": sysctl_state.REASON_READ_ONLY_MOUNT}]
 
 
 @pytest.mark.parametrize(
-    ("denied", "effective", "reason"),
-    [(os.R_OK, None, sysctl_state.REASON_WRITE_ONLY), (os.W_OK, "0", sysctl_state.REASON_NOT_WRITABLE)],
+    ("denied", "effective", "problem", "reason"),
+    [(os.R_OK, None, "write_only", sysctl_state.REASON_WRITE_ONLY),
+     (os.W_OK, "0", "not_writable", sysctl_state.REASON_NOT_WRITABLE)],
     ids=["write-only-trigger", "not-writable"],
 )
-def test_parameters_without_the_access_they_need_are_reported(proc, monkeypatch, denied, effective, reason):
+def test_parameters_without_the_access_they_need_are_reported(proc, monkeypatch, denied, effective, problem, reason):
     # The tests may run as root, for whom os.access ignores the mode bits: deny the access explicitly.
     real_access = os.access
     monkeypatch.setattr(sysctl_state.os, "access", lambda path, mode: mode != denied and real_access(path, mode))
     result = proc({"net.ipv4.route.flush": 1}, {"net.ipv4.route.flush": 0})
     assert result["apply"] == {}
     assert result["unapplied"] == [{"name": "net.ipv4.route.flush", "wanted": "1", "effective": effective,
-                                    "reason": reason}]
+                                    "problem": problem, "reason": reason}]
 
 
 def test_a_forwarding_change_rewrites_what_the_kernel_resets(proc):
@@ -159,6 +161,13 @@ def test_the_module_fails_on_names_that_leave_proc_sys(capsys):
     assert result["failed"] is True
     assert result["msg"] == ("not kernel parameter names (dotted net.ipv4.tcp_syncookies or slash "
                              "net/ipv4/conf/eth0.100/rp_filter, no '..'): net/../../etc/shadow")
+
+
+def test_the_documented_problems_are_the_ones_the_comparison_gives():
+    unapplied = yaml.safe_load(module.RETURN)["unapplied"]
+    assert tuple(unapplied["contains"]["problem"]["choices"]) == sysctl_state.PROBLEMS
+    assert set(unapplied["contains"]) == {"name", "wanted", "effective", "problem", "reason"}
+    assert {entry["problem"] for entry in unapplied["sample"]} <= set(sysctl_state.PROBLEMS)
 
 
 def test_the_module_documents_its_options_and_check_mode():

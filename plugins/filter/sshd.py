@@ -1,0 +1,132 @@
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of security_sshd's lock-out guard: who may log in, where their keys are, who has one.
+
+The guard refuses to write an sshd_config nobody could log in with. It reads the group and user databases
+(``getent``), lists the AuthorizedKeysFile paths of every user the allowed groups let in (:func:`sshd_key_files`),
+stats them, greps the existing ones for a key, and counts the users with a key (:func:`sshd_keyed_users`). In check
+mode the admins core_users would create earlier in the same run do not exist yet: :func:`sshd_new_admins` names
+those that would have a key.
+
+Documentation: one sidecar file per filter (``sshd_key_files.yml`` ...), as ansible.builtin does for the filters of
+its ``core.py``; ``ansible-doc -t filter stability.ops.<name>`` reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+# getent passwd fields after the name: password, uid, gid, gecos, home, shell.
+_UID = 1
+_GID = 2
+_HOME = 4
+_SHELL = 5
+# getent group fields after the name: password, gid, members (comma separated).
+_GROUP_GID = 1
+_GROUP_MEMBERS = 2
+NO_LOGIN_SHELLS = ("/nologin", "/false")
+
+
+def no_login_shell(shell: str | None) -> bool:
+    """A shell that refuses logins (``.../nologin``, ``.../false``)."""
+    return bool(shell) and shell.endswith(NO_LOGIN_SHELLS)
+
+
+def root_may_log_in(permit_root_login: str) -> bool:
+    return permit_root_login != "no"
+
+
+def sshd_login_users(
+    getent_group: Mapping[str, Sequence[str]],
+    getent_passwd: Mapping[str, Sequence[str]],
+    allow_groups: Sequence[str],
+    permit_root_login: str,
+) -> list[str]:
+    """The users sshd lets in, sorted: members of the allowed groups (supplementary or primary) that exist, have a
+    login shell (not empty, not nologin or false) and are not root unless root may log in."""
+    groups = [name for name in allow_groups if name in getent_group]
+    gids = {getent_group[name][_GROUP_GID] for name in groups}
+    members = [member for name in groups for member in getent_group[name][_GROUP_MEMBERS].split(",")]
+    members += [user for user, fields in getent_passwd.items() if fields[_GID] in gids]
+    return sorted({
+        user for user in members
+        if user and user in getent_passwd
+        and (user != "root" or root_may_log_in(permit_root_login))
+        and getent_passwd[user][_SHELL] and not no_login_shell(getent_passwd[user][_SHELL])
+    })
+
+
+def expand_authorized_keys_file(pattern: str, user: str, passwd: Sequence[str]) -> str:
+    """One AuthorizedKeysFile pattern as sshd expands it for ``user``: ``%%`` a literal %, ``%h`` the home
+    directory, ``%u`` the user, ``%U`` the uid; a relative result is relative to the home directory."""
+    home = passwd[_HOME]
+    parts = [part.replace("%h", home).replace("%u", user).replace("%U", passwd[_UID]) for part in pattern.split("%%")]
+    path = "%".join(parts)
+    return path if path.startswith("/") else f"{home}/{path}"
+
+
+def sshd_key_files(
+    facts: Mapping[str, Any],
+    allow_groups: Sequence[str],
+    permit_root_login: str,
+    authorized_keys_files: Sequence[str],
+) -> list[dict[str, str]]:
+    """``{user, pattern, path}`` for every user sshd lets in (:func:`sshd_login_users`) and AuthorizedKeysFile
+    pattern, in user then pattern order. ``facts`` holds ``getent_group`` and ``getent_passwd``."""
+    try:
+        group, passwd = facts["getent_group"], facts["getent_passwd"]
+    except KeyError as exc:
+        raise AnsibleFilterError(
+            f"sshd_key_files: no {exc.args[0]} fact; read the database with ansible.builtin.getent first") from exc
+    return [
+        {"user": user, "pattern": pattern, "path": expand_authorized_keys_file(pattern, user, passwd[user])}
+        for user in sshd_login_users(group, passwd, allow_groups, permit_root_login)
+        for pattern in authorized_keys_files
+    ]
+
+
+def sshd_keyed_users(
+    key_stats: Sequence[Mapping[str, Any]],
+    keyed_files: Mapping[str, Any] | None = None,
+    also: Sequence[str] = (),
+) -> list[str]:
+    """The users with a key, sorted: the loop results of the ``stat`` over :func:`sshd_key_files` whose file exists
+    and is among the files with a key (the registered ``grep -l`` result, or ``None`` when it did not run), and the
+    users in ``also`` (:func:`sshd_new_admins`)."""
+    keyed = set((keyed_files or {}).get("stdout_lines") or [])
+    users = {
+        result["item"]["user"] for result in key_stats
+        if result.get("stat", {}).get("exists") and result["stat"].get("path") in keyed
+    }
+    return sorted(users | set(also))
+
+
+def sshd_new_admins(
+    admins: Sequence[Mapping[str, Any]],
+    getent_passwd: Mapping[str, Any],
+    permit_root_login: str,
+) -> list[str]:
+    """The admins (``core_users_admins | stability.ops.admin_accounts``) core_users would create with a key that
+    sshd would let in: present, with at least one key, a login shell, not existing yet, not root unless root may
+    log in. Their group (core_users_ssh_group) being allowed is the caller's condition."""
+    return [
+        admin["name"] for admin in admins
+        if admin.get("state") == "present" and admin.get("authorized_keys")
+        and not no_login_shell(admin.get("shell"))
+        and admin["name"] not in getent_passwd
+        and (admin["name"] != "root" or root_may_log_in(permit_root_login))
+    ]
+
+
+class FilterModule:
+    """security_sshd's filters."""
+
+    def filters(self):
+        return {
+            "sshd_key_files": sshd_key_files,
+            "sshd_keyed_users": sshd_keyed_users,
+            "sshd_new_admins": sshd_new_admins,
+        }

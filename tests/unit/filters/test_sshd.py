@@ -1,0 +1,154 @@
+"""security_sshd's lock-out guard filters: who sshd lets in, where their keys are, who has one."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.stability.ops.plugins.filter import sshd
+from ansible_collections.stability.ops.plugins.filter.users import admin_accounts
+
+# As ansible.builtin.getent sets them: name -> the fields after the name.
+GROUP = {
+    "root": ["x", "0", ""],
+    "sshusers": ["x", "998", "deploy,sftpuser"],
+    "nokeys": ["x", "1003", "nokey,svc"],
+    "deploy": ["x", "1000", ""],
+    "ops": ["x", "1010", ""],
+    "wheel": ["x", "10", "root"],
+}
+PASSWD = {
+    "root": ["x", "0", "0", "root", "/root", "/bin/bash"],
+    "deploy": ["x", "1000", "1000", "", "/home/deploy", "/bin/bash"],
+    "sftpuser": ["x", "1001", "1001", "", "/home/sftpuser", "/bin/bash"],
+    "nokey": ["x", "1002", "1002", "", "/home/nokey", "/bin/bash"],
+    "svc": ["x", "1003", "1003", "", "/home/svc", "/usr/sbin/nologin"],
+    "opsuser": ["x", "1011", "1010", "", "/home/opsuser", "/bin/sh"],
+    "noshell": ["x", "1012", "1010", "", "/home/noshell", ""],
+    "stopped": ["x", "1013", "1010", "", "/home/stopped", "/bin/false"],
+}
+FACTS = {"getent_group": GROUP, "getent_passwd": PASSWD}
+
+
+@pytest.mark.parametrize(
+    ("groups", "permit_root", "expected"),
+    [
+        (["sshusers"], "no", ["deploy", "sftpuser"]),
+        (["nokeys"], "no", ["nokey"]),
+        (["ops"], "no", ["opsuser"]),
+        (["wheel"], "no", []),
+        (["wheel"], "prohibit-password", ["root"]),
+        (["sshusers", "nokeys", "missing"], "no", ["deploy", "nokey", "sftpuser"]),
+        (["missing"], "no", []),
+        (["sshusers", "sshusers"], "no", ["deploy", "sftpuser"]),
+    ],
+    ids=["supplementary-members", "nologin-member-left-out", "primary-group-members-with-a-shell", "root-kept-out",
+         "root-when-permitted", "several-groups-sorted", "unknown-group", "each-user-once"],
+)
+def test_the_users_sshd_lets_in(groups, permit_root, expected):
+    assert sshd.sshd_login_users(GROUP, PASSWD, groups, permit_root) == expected
+
+
+def test_a_member_missing_from_the_user_database_is_left_out():
+    group = {**GROUP, "sshusers": ["x", "998", "deploy,ghost,"]}
+    assert sshd.sshd_login_users(group, PASSWD, ["sshusers"], "no") == ["deploy"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (".ssh/authorized_keys", "/home/deploy/.ssh/authorized_keys"),
+        ("%h/.ssh/authorized_keys2", "/home/deploy/.ssh/authorized_keys2"),
+        ("/etc/ssh/keys/%u", "/etc/ssh/keys/deploy"),
+        ("/etc/ssh/keys/%U.pub", "/etc/ssh/keys/1000.pub"),
+        ("/etc/ssh/100%%/%u", "/etc/ssh/100%/deploy"),
+        ("/etc/ssh/%%u", "/etc/ssh/%u"),
+    ],
+    ids=["relative-to-home", "home-token", "user-token", "uid-token", "literal-percent", "escaped-token"],
+)
+def test_authorized_keys_file_patterns_expand_as_sshd_does(pattern, expected):
+    assert sshd.expand_authorized_keys_file(pattern, "deploy", PASSWD["deploy"]) == expected
+
+
+def test_key_files_per_user_and_pattern():
+    assert sshd.sshd_key_files(FACTS, ["sshusers"], "no", [".ssh/authorized_keys", "/etc/ssh/keys/%u"]) == [
+        {"user": "deploy", "pattern": ".ssh/authorized_keys", "path": "/home/deploy/.ssh/authorized_keys"},
+        {"user": "deploy", "pattern": "/etc/ssh/keys/%u", "path": "/etc/ssh/keys/deploy"},
+        {"user": "sftpuser", "pattern": ".ssh/authorized_keys", "path": "/home/sftpuser/.ssh/authorized_keys"},
+        {"user": "sftpuser", "pattern": "/etc/ssh/keys/%u", "path": "/etc/ssh/keys/sftpuser"},
+    ]
+
+
+def test_key_files_need_the_getent_facts():
+    with pytest.raises(AnsibleFilterError, match="no getent_passwd fact"):
+        sshd.sshd_key_files({"getent_group": GROUP}, ["sshusers"], "no", [".ssh/authorized_keys"])
+
+
+def _stat(user: str, path: str, exists: bool = True) -> dict:
+    return {"item": {"user": user, "pattern": ".ssh/authorized_keys", "path": path},
+            "stat": {"exists": exists, "path": path, "isreg": exists} if exists else {"exists": False}}
+
+
+STATS = [_stat("deploy", "/home/deploy/.ssh/authorized_keys"), _stat("nokey", "/home/nokey/.ssh/authorized_keys"),
+         _stat("sftpuser", "/home/sftpuser/.ssh/authorized_keys", exists=False)]
+
+
+@pytest.mark.parametrize(
+    ("keyed", "also", "expected"),
+    [
+        ({"stdout_lines": ["/home/deploy/.ssh/authorized_keys"]}, [], ["deploy"]),
+        ({"rc": 1, "stdout_lines": []}, [], []),
+        ({"skipped": True}, [], []),
+        (None, ["alice"], ["alice"]),
+        ({"stdout_lines": ["/home/deploy/.ssh/authorized_keys"]}, ["deploy", "alice"], ["alice", "deploy"]),
+    ],
+    ids=["keyed-file", "no-file-has-a-key", "grep-skipped", "new-admins-only", "union-sorted-once"],
+)
+def test_keyed_users(keyed, also, expected):
+    assert sshd.sshd_keyed_users(STATS, keyed, also) == expected
+
+
+def test_a_missing_file_never_counts_even_if_grep_named_its_path():
+    keyed = {"stdout_lines": ["/home/sftpuser/.ssh/authorized_keys"]}
+    assert sshd.sshd_keyed_users(STATS, keyed) == []
+
+
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMolecule alice@example"
+
+
+@pytest.mark.parametrize(
+    ("admins", "shell", "permit_root", "expected"),
+    [
+        ([{"name": "alice", "authorized_keys": [KEY]}], "/bin/bash", "no", ["alice"]),
+        ([{"name": "alice", "authorized_keys": [KEY]}], None, "no", ["alice"]),
+        ([{"name": "alice"}], "/bin/bash", "no", []),
+        ([{"name": "alice", "authorized_keys": []}], "/bin/bash", "no", []),
+        ([{"name": "alice", "authorized_keys": [KEY], "state": "absent"}], "/bin/bash", "no", []),
+        ([{"name": "alice", "authorized_keys": [KEY], "shell": "/usr/sbin/nologin"}], "/bin/bash", "no", []),
+        ([{"name": "alice", "authorized_keys": [KEY]}], "/bin/false", "no", []),
+        ([{"name": "deploy", "authorized_keys": [KEY]}], "/bin/bash", "no", []),
+        ([{"name": "root", "authorized_keys": [KEY]}], "/bin/bash", "no", []),
+        ([{"name": "root2", "authorized_keys": [KEY]}, {"name": "bob", "authorized_keys": [KEY]}], "/bin/bash",
+         "no", ["root2", "bob"]),
+    ],
+    ids=["keyed-admin", "core-users-not-in-play", "no-keys-given", "empty-keys", "absent", "nologin-shell",
+         "nologin-default-shell", "exists-already", "root-kept-out", "order-kept"],
+)
+def test_new_admins_with_keys(admins, shell, permit_root, expected):
+    assert sshd.sshd_new_admins(admin_accounts(admins, shell), PASSWD, permit_root) == expected
+
+
+def test_a_new_root_admin_counts_when_root_may_log_in():
+    passwd = {name: fields for name, fields in PASSWD.items() if name != "root"}
+    admins = admin_accounts([{"name": "root", "authorized_keys": [KEY]}], "/bin/bash")
+    assert sshd.sshd_new_admins(admins, passwd, "prohibit-password") == ["root"]
+    assert sshd.sshd_new_admins(admins, passwd, "no") == []
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [("/usr/sbin/nologin", True), ("/bin/false", True), ("/bin/bash", False), ("", False), (None, False),
+     ("/opt/nologin-wrapper", False)],
+    ids=["nologin", "false", "bash", "empty", "none", "name-only-starts-so"],
+)
+def test_no_login_shells(shell, expected):
+    assert sshd.no_login_shell(shell) is expected
