@@ -26,8 +26,20 @@ def test_lint_rejects_a_bad_fragment(tmp_path):
     assert "bad.yml" in lint.stdout + lint.stderr
 
 
+def test_the_shipped_changelog_is_rendered_from_changelog_yaml():
+    """CHANGELOG.md (shipped in the tarball) is what antsibull-changelog renders from changelogs/changelog.yaml."""
+    releases = yaml.safe_load((REPO_ROOT / "changelogs/changelog.yaml").read_text())["releases"]
+    version = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())["version"]
+    assert version in releases, f"galaxy.yml's {version} has not been released with antsibull-changelog"
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text()
+    for released in releases:
+        assert f"v{released}".replace(".", "\\.") in changelog
+    generate = run("antsibull-changelog", "generate", "--output", "/dev/stdout")
+    assert generate.returncode == 0, generate.stdout + generate.stderr
+
+
 def test_release_dry_run_renders_every_fragment(tmp_path):
-    """docs/releasing.md's dry run: a scratch copy, never the working tree."""
+    """docs/releasing.md's dry run of the next release: a scratch copy, never the working tree."""
     copy = tmp_path / "ansible_collections" / "stability" / "ops"
     shutil.copytree(
         REPO_ROOT,
@@ -37,19 +49,23 @@ def test_release_dry_run_renders_every_fragment(tmp_path):
             ".git", ".venv*", ".cache", ".collections", "collections", ".tox", "tests", "*.pyc", "__pycache__"
         ),
     )
-    version = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())["version"]
-    fragments = sorted((REPO_ROOT / "changelogs/fragments").glob("*.y*ml"))
+    released = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())["version"]
+    major, minor, patch = (int(part) for part in released.split("."))
+    version = f"{major}.{minor}.{patch + 1}"
+    # The unreleased fragments, and one of the test's own so that the release is never empty.
+    (copy / "changelogs/fragments/dry-run.yml").write_text("bugfixes:\n  - dry_run - an entry of the test.\n")
+    fragments = {path.name: path.read_text() for path in sorted((copy / "changelogs/fragments").glob("*.y*ml"))}
     result = run("antsibull-changelog", "release", "--version", version, "--date", "2026-01-01", cwd=copy)
     assert result.returncode == 0, result.stdout + result.stderr
     changelog = (copy / "CHANGELOG.md").read_text()
-    assert f"v{version}".replace(".", "\\.") in changelog
-    for fragment in fragments:
-        for section, entries in (yaml.safe_load(fragment.read_text()) or {}).items():
+    for shown in (version, released):
+        assert f"v{shown}".replace(".", "\\.") in changelog
+    for name, text in fragments.items():
+        for section, entries in (yaml.safe_load(text) or {}).items():
             # antsibull-changelog leaves trivial entries out of the changelog by design.
             if section == "trivial":
                 continue
             for entry in entries if isinstance(entries, list) else []:
                 words = entry.split()[:2]
-                assert words[0].replace("_", "\\_").replace(".", "\\.") in changelog, fragment.name
+                assert words[0].replace("_", "\\_").replace(".", "\\.") in changelog, name
     assert not list((copy / "changelogs/fragments").glob("*.yml"))
-    assert (REPO_ROOT / "changelogs/fragments").exists() and fragments
