@@ -111,6 +111,17 @@ installed, members = sys.argv[2], open(sys.argv[3]).read().split()
 ok = True
 expected = set()
 for member in members:
+    # Filter and test files hold several plugins, each documented by its name in the .py or a <name>.yml sidecar.
+    m = re.fullmatch(r"plugins/(filter|test)/(?!__init__)(\w+)\.(py|yml)", member)
+    if m:
+        if m[3] == "yml":
+            expected.add((m[1], "stability.ops." + m[2]))
+        else:
+            text = open(f"{installed}/{member}", encoding="utf-8").read()
+            doc = re.search(r'^DOCUMENTATION\s*=\s*r?"""\s*\n(?:.*\n)*?name:\s*(\w+)', text, re.MULTILINE)
+            if doc:
+                expected.add((m[1], "stability.ops." + doc[1]))
+        continue
     m = re.fullmatch(r"plugins/(?!module_utils|plugin_utils|doc_fragments)(\w+)/(?!__init__)(\w+)\.py", member)
     if m:
         kind = "module" if m[1] in ("modules", "action") else m[1]

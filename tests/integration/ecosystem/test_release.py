@@ -21,6 +21,9 @@ def test_tarball_is_named_after_galaxy_version_and_ships_every_plugin_and_role(r
         name = fqcn.rsplit(".", 1)[1]
         if kind == "role":
             assert f"roles/{name}/meta/argument_specs.yml" in members
+        elif kind in ("filter", "test"):
+            # Several per file: documented in the file itself or in a <name>.yml sidecar beside it.
+            assert any(re.fullmatch(rf"plugins/{kind}/(\w+\.py|{name}\.yml)", m) for m in members), (kind, fqcn)
         else:
             assert any(re.fullmatch(rf"plugins/\w+/{name}\.py", m) for m in members), (kind, fqcn)
     manifest = json.loads(tarfile.open(tarball).extractfile("MANIFEST.json").read())
