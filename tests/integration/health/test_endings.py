@@ -454,7 +454,7 @@ def test_the_documented_gate_recipe_passes_only_a_finished_healthy_run(tmp_path,
             run_id = json.loads(summary.read_text())["run"]["id"]
             (ansible_playbook,) = _children(process.pid)  # the ansible-playbook the recipe started
             os.kill(ansible_playbook, signal.SIGKILL)
-        output, _ = process.communicate(timeout=120)
+        output = process.communicate(timeout=120)[0]
     finally:
         if process.poll() is None:
             process.kill()
