@@ -371,5 +371,5 @@ def test_in_awx_the_run_id_is_the_job_id(playbook_runner, summary_validator):
     assert run.returncode == 0, run.output
     document = run.summary
     summary_validator.validate(document)
-    assert (document["run"]["id"], document["run"]["awx_user"], document["status"]) == ("awx-4711", "alice",
-                                                                                       "healthy")
+    observed = (document["run"]["id"], document["run"]["awx_user"], document["status"])
+    assert observed == ("awx-4711", "alice", "healthy")

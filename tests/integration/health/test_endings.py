@@ -135,8 +135,8 @@ def test_a_signal_during_a_task_writes_the_interrupted_summary(start_playbook, s
         "web2": ("not_run", "not reached by play(s): 'Deploy', 'Health'"),
         "web3": ("not_run", "not reached by play(s): 'Deploy', 'Health'"),
     }
-    assert [(play["name"], play["status"]) for play in document["plays"]] == [("Deploy", "running"),
-                                                                             ("Health", "not_run")]
+    plays = [(play["name"], play["status"]) for play in document["plays"]]
+    assert plays == [("Deploy", "running"), ("Health", "not_run")]
     assert document["hosts"]["web1"]["counts"]["ok"] == 1
     assert document["meta"]["counts_source"] == "callback"
     failing = _failing_cases(run.junit)
@@ -273,8 +273,8 @@ def test_max_fail_percentage_aborts_the_batch_and_never_runs_the_later_ones(play
     statuses = {host: entry["status"] for host, entry in document["hosts"].items()}
     assert statuses == {"web1": "failed", "web2": "aborted", "web3": "not_run"}
     assert document["hosts"]["web3"]["note"] == "not reached by play(s): 'Rollout', 'Afterwards'"
-    assert [(play["name"], play["status"]) for play in document["plays"]] == [("Rollout", "stopped"),
-                                                                             ("Afterwards", "not_run")]
+    plays = [(play["name"], play["status"]) for play in document["plays"]]
+    assert plays == [("Rollout", "stopped"), ("Afterwards", "not_run")]
     assert document["status"] == "failed"
     assert "1 host(s) not run (a play that targeted them never reached them): web3" in document["reason"]
 
@@ -324,8 +324,8 @@ def test_hosts_added_at_run_time_are_covered_and_nothing_is_resolved_early(playb
     assert run.returncode == 0, run.output
     assert "Could not match supplied host pattern" not in run.output
     document = _valid(run.summary, summary_validator, run.run_id)
-    assert {host: entry["status"] for host, entry in document["hosts"].items()} == {"web1": "healthy",
-                                                                                  "web9": "healthy"}
+    statuses = {host: entry["status"] for host, entry in document["hosts"].items()}
+    assert statuses == {"web1": "healthy", "web9": "healthy"}
     assert [(play["name"], play["status"], play["hosts"]) for play in document["plays"]] == [
         ("Discover", "completed", 1), ("Deploy the discovered hosts", "completed", 1)]
     assert document["status"] == "healthy"

@@ -47,8 +47,10 @@ def _table(arch: str, names: list[str]) -> dict:
 
 TABLES = [_table("b64", ["adjtimex", "settimeofday", "clock_settime", "init_module", "finit_module"]),
           _table("b32", ["adjtimex", "settimeofday", "clock_settime", "stime", "init_module"])]
-TIME = {"b64": ["adjtimex", "settimeofday", "clock_settime"], "b32": ["adjtimex", "settimeofday", "clock_settime",
-                                                                       "stime"]}
+TIME = {
+    "b64": ["adjtimex", "settimeofday", "clock_settime"],
+    "b32": ["adjtimex", "settimeofday", "clock_settime", "stime"],
+}
 MODULES = {"b64": ["init_module", "finit_module", "create_module"], "b32": ["init_module", "finit_module"]}
 
 

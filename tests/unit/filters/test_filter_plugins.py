@@ -46,8 +46,8 @@ def test_the_loader_resolves_the_fqcn_to_the_filter(name):
 
 def test_every_filter_is_documented_and_ansible_doc_renders_it():
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".collections"), ANSIBLE_HOME=str(REPO_ROOT / ".cache" /
-                                                                                            "ansible-home"))
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".collections"),
+               ANSIBLE_HOME=str(REPO_ROOT / ".cache" / "ansible-home"))
     names = [f"stability.ops.{name}" for name in sorted(FILTERS)]
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "filter", "--json", *names],
                             capture_output=True, text=True, env=env, check=False)

@@ -50,8 +50,8 @@ def test_each_problem_names_the_variable_to_correct(problem, expected):
 
 
 def test_the_variable_defaults_to_core_sysctls_own():
-    assert sysctl_unapplied_report([_entry("net.x", "unknown")], DROPIN)[1].endswith("correct or drop in "
-                                                                                       "core_sysctl_parameters")
+    line = sysctl_unapplied_report([_entry("net.x", "unknown")], DROPIN)[1]
+    assert line.endswith("correct or drop in core_sysctl_parameters")
 
 
 def test_one_line_per_problem_most_actionable_first_names_sorted():

@@ -363,15 +363,17 @@ LOOP_NO_LABEL = {"msg": "One or more items failed", "results": [
     {"exception": hs.NO_TRACEBACK, "msg": "bad b", "item": {"name": "b"}, "ansible_loop_var": "item"}]}
 
 
+FAILED_WHEN_EXPECTED = {"message": "failed_when matched: 'hi' in result.stdout (rc 0)",
+                        "rc": 0, "stdout_tail": "hi", "stderr_tail": None, "item": None}
+
+
 @pytest.mark.parametrize(("result", "failed_when", "expected"), [
     (RC_219, (), {"message": "non-zero return code (rc 3): err2", "rc": 3, "stdout_tail": "out1",
                   "stderr_tail": "err1\nerr2", "item": None}),
     (RC_221, (), {"message": "The command exited with a non-zero return code (rc 3): err2", "rc": 3,
                   "stdout_tail": "out1", "stderr_tail": "err1\nerr2", "item": None}),
-    (FAILED_WHEN_219, ["'hi' in result.stdout"], {"message": "failed_when matched: 'hi' in result.stdout (rc 0)",
-                                                   "rc": 0, "stdout_tail": "hi", "stderr_tail": None, "item": None}),
-    (FAILED_WHEN_221, ["'hi' in result.stdout"], {"message": "failed_when matched: 'hi' in result.stdout (rc 0)",
-                                                   "rc": 0, "stdout_tail": "hi", "stderr_tail": None, "item": None}),
+    (FAILED_WHEN_219, ["'hi' in result.stdout"], FAILED_WHEN_EXPECTED),
+    (FAILED_WHEN_221, ["'hi' in result.stdout"], FAILED_WHEN_EXPECTED),
     (LOOP_219, (), {"message": "2 of 3 item(s) failed, first n=2: non-zero return code (rc 1): not less", "rc": 1,
                     "stdout_tail": None, "stderr_tail": "not less", "item": "n=2"}),
     (LOOP_221, (), {"message": "2 of 3 item(s) failed, first n=2: The command exited with a non-zero return code "
