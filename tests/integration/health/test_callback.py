@@ -20,9 +20,9 @@ from conftest import (
     UNREACHABLE_HOST,
     _host,
     ansible_env,
-    junit_problems,
     seed_stale,
 )
+from stability_ops_dev.testing.junit import junit_problems
 
 PLAY = """\
 - name: Summary test

@@ -28,9 +28,9 @@ from conftest import (
     VENV_BIN,
     _host,
     ansible_env,
-    junit_problems,
     seed_stale,
 )
+from stability_ops_dev.testing.junit import junit_problems
 
 WAIT_TASK = "Wait for the signal"
 
