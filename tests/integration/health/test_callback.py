@@ -316,17 +316,7 @@ def test_an_unwritable_path_is_a_warning_not_a_failed_run(tmp_path):
 def test_health_facts_publishes_set_stats_data_without_a_set_stats_task(playbook_runner, summary_validator):
     # Two hosts on the local connection: ansible merges each host's ansible_stats under the run-wide "_run".
     inventory = FLEET_INVENTORY + _host("second")
-    run = playbook_runner(_play("""
-- name: Evaluate and publish
-  stability.ops.health_facts:
-    collect: [disk]
-    checks:
-      disk_warn_percent: 100
-      disk_fail_percent: 100
-      inode_warn_percent: 100
-      inode_fail_percent: 100
-    publish_stats: true
-  register: health
+    run = playbook_runner(_play(HEALTH_TASK + """  register: health
 - name: Evaluate without publishing
   stability.ops.health_facts:
     collect: [disk]
