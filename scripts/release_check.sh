@@ -106,26 +106,13 @@ ansible-doc --metadata-dump --no-fail-on-errors stability.ops >"$OUT/metadata.js
     die "ansible-doc --metadata-dump failed on the installed collection"
 python - "$OUT/metadata.json" "$INSTALLED" "$OUT/members.txt" >"$OUT/doc-targets.txt" <<'EOF' || fail "ansible-doc does not cover the tarball's content"
 import json, re, sys
+from stability_ops_dev.content import documented_plugins
 dump = json.load(open(sys.argv[1]))["all"]
 installed, members = sys.argv[2], open(sys.argv[3]).read().split()
 ok = True
 expected = set()
 for member in members:
-    # Filter and test files hold several plugins, each documented by its name in the .py or a <name>.yml sidecar.
-    m = re.fullmatch(r"plugins/(filter|test)/(?!__init__)(\w+)\.(py|yml)", member)
-    if m:
-        if m[3] == "yml":
-            expected.add((m[1], "stability.ops." + m[2]))
-        else:
-            text = open(f"{installed}/{member}", encoding="utf-8").read()
-            doc = re.search(r'^DOCUMENTATION\s*=\s*r?"""\s*\n(?:.*\n)*?name:\s*(\w+)', text, re.MULTILINE)
-            if doc:
-                expected.add((m[1], "stability.ops." + doc[1]))
-        continue
-    m = re.fullmatch(r"plugins/(?!module_utils|plugin_utils|doc_fragments)(\w+)/(?!__init__)(\w+)\.py", member)
-    if m:
-        kind = "module" if m[1] in ("modules", "action") else m[1]
-        expected.add((kind, "stability.ops." + m[2]))
+    expected.update(documented_plugins(member, lambda: open(f"{installed}/{member}", encoding="utf-8").read()))
     m = re.fullmatch(r"roles/(\w+)/meta/argument_specs\.yml", member)
     if m:
         expected.add(("role", "stability.ops." + m[1]))

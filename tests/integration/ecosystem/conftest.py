@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from stability_ops_dev.content import documented_plugins
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # The venv of the controller that runs the tests (.venv, or .venv-2.21 in the ansible-core 2.21 leg).
@@ -38,26 +38,11 @@ def run(*args: str | Path, cwd: Path = REPO_ROOT, env: dict[str, str] | None = N
     )
 
 
-def _jinja_plugin_names(path: Path) -> list[str]:
-    """Filter and test plugins: a file holds several; ansible-doc names each by its DOCUMENTATION name,
-    in the .py itself or in a <name>.yml sidecar beside it."""
-    if path.suffix == ".yml":
-        return [path.stem]
-    documented = re.search(r'^DOCUMENTATION\s*=\s*r?"""\s*\n(?:.*\n)*?name:\s*(\w+)', path.read_text(), re.MULTILINE)
-    return [documented[1]] if documented else []
-
-
 def collection_content(root: Path = REPO_ROOT) -> set[tuple[str, str]]:
     """(ansible-doc type, FQCN) of every plugin file and every role with an argument spec, found on disk."""
     content = set()
     for path in [*(root / "plugins").glob("*/*.py"), *(root / "plugins").glob("*/*.yml")]:
-        kind = path.parent.name
-        if kind in ("module_utils", "plugin_utils", "doc_fragments") or path.name == "__init__.py":
-            continue
-        if kind in ("filter", "test"):
-            content.update((kind, f"stability.ops.{name}") for name in _jinja_plugin_names(path))
-        elif path.suffix == ".py":
-            content.add(("module" if kind in ("modules", "action") else kind, f"stability.ops.{path.stem}"))
+        content.update(documented_plugins(path.relative_to(root).as_posix(), path.read_text))
     for spec in (root / "roles").glob("*/meta/argument_specs.yml"):
         content.add(("role", f"stability.ops.{spec.parents[1].name}"))
     return content
