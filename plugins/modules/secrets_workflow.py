@@ -204,7 +204,7 @@ backup:
   description: Path of the Vault backup (kept only with O(keep_backup=true)).
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: str
-keys:
+key_count:
   description: Number of top-level keys migrated.
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: int

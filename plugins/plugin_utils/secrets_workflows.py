@@ -670,7 +670,7 @@ def _run_migration(opts, path, runner, sops_config, vault_secrets, check) -> dic
     else:
         msg = f"migrated {report.source} -> {report.target} ({report.keys} keys, values identical)"
     return {"changed": report.changed, "msg": msg, "source": report.source, "target": report.target,
-            "backup": report.backup, "keys": report.keys, "names": report.names,
+            "backup": report.backup, "key_count": report.keys, "names": report.names,
             "backup_kept": report.backup_kept, "source_removed": report.source_removed, "steps": report.steps}
 
 

@@ -180,7 +180,7 @@ def test_migration_check_round_trip_and_idempotence(repo, inventory, keys, tmp_p
     check = play("migrate_vault_to_sops", repo, "--check", *args, key=keys[0])
     assert check.returncode == 0, check.out
     planned = check.result(MIGRATE)
-    assert planned["changed"] is True and planned["keys"] == 4
+    assert planned["changed"] is True and planned["key_count"] == 4
     assert planned["names"] == ["db_password", "port", "enabled", "nested"]
     assert planned["msg"] == f"would migrate {source} -> {target} (4 keys); nothing written (check mode)"
     assert f"would remove the vault source {source}" in planned["steps"]
