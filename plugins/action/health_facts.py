@@ -10,6 +10,7 @@ from ansible_collections.stability.ops.plugins.module_utils.health_checks import
     argument_spec,
     failing,
     failure_lines,
+    short_failed_result,
 )
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import health_stats
 
@@ -52,4 +53,6 @@ class ActionModule(ActionBase):
                 # One short line per failing check; the whole checks stay in the result and the summary.
                 host = task_vars["inventory_hostname"]
                 result.update(failed=True, msg=failure_lines(failed, options["fail_on"], host))
+                if options["failed_result"] == "short":
+                    return short_failed_result(result, failed)
         return result

@@ -17,7 +17,8 @@ description:
     repositories), the plays and the hosts each targeted, per host task counts, durations, changed tasks, failed
     tasks (with role, action, return code, the tail of stderr and stdout, the failing loop item, and for a failed
     rescue the failure it rescued), health check results published by the P(stability.ops.health_check#role)
-    role, and an overall status with the reason.
+    role, the findings of the C(stability.ops.adoption_guard) action (what a role would close, drop, lock out or
+    override on a host it adopts, and whether each was accepted), and an overall status with the reason.
   - When the run starts, a placeholder with status C(running) and the run id replaces any previous document, so a
     stale C(healthy) never survives a later run. The end of the run replaces the placeholder; so do Ctrl-C,
     C(SIGTERM) and C(SIGHUP) (status C(interrupted), naming the tasks and hosts in flight), after which the signal
@@ -201,6 +202,7 @@ from ansible_collections.stability.ops.plugins.plugin_utils.health_summary impor
 )
 
 HEALTH_ACTIONS = frozenset(("stability.ops.health_facts", "health_facts"))
+ADOPTION_ACTIONS = frozenset(("stability.ops.adoption_guard", "adoption_guard"))
 
 
 def _hook(method):
@@ -427,6 +429,7 @@ class CallbackModule(CallbackBase):
         name, role = self._task_label(result.task) if changed else (None, None)
         self._builder.record_ok(result.host.get_name(), changed, name, role)
         self._record_health(result)
+        self._record_adoption(result, failed=False)
 
     @_hook
     def v2_runner_on_skipped(self, result):
@@ -440,10 +443,19 @@ class CallbackModule(CallbackBase):
         if "health_checks" in data:
             self._builder.record_health(result.host.get_name(), health_of(data))
 
+    def _record_adoption(self, result, failed):
+        # What an adoption guard would change or lock out, also when it failed the task; never under no_log.
+        if result.task.action not in ADOPTION_ACTIONS:
+            return
+        data, no_log = callback_result(result)
+        if not no_log and "adoption" in data:
+            self._builder.record_adoption(result.host.get_name(), data["adoption"], failed)
+
     @_hook
     def v2_runner_on_failed(self, result, ignore_errors=False):
         task = result.task
         self._record_health(result)
+        self._record_adoption(result, failed=not ignore_errors)
         data, no_log = callback_result(result)
         name, role = self._task_label(task)
         self._builder.record_failed(

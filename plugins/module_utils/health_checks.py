@@ -57,6 +57,7 @@ def argument_spec():
         "publish_stats": {"type": "bool", "default": False},
         "fail_on": {"type": "str", "choices": ["fail", "warn", "never"], "default": "never"},
         "fail_in_check_mode": {"type": "bool", "default": False},
+        "failed_result": {"type": "str", "choices": ["full", "short"], "default": "full"},
     }
 
 
@@ -96,6 +97,18 @@ def failure_lines(failed, fail_on, host):
               for check in failed]
     lines.append("Details of every check: the Deployment Health Summary.")
     return "\n".join(lines)
+
+
+def short_failed_result(result, failed):
+    """The result of a task that ``fail_on`` failed, with ``failed_result: short``: the message, the status and the
+    names of the failing checks, no facts and no checks (kilobytes a stdout callback prints on its fatal line)."""
+    return {
+        "changed": result.get("changed", False),
+        "failed": True,
+        "msg": result["msg"],
+        "health_status": result.get("health_status"),
+        "health_failed_checks": [check["name"] for check in failed],
+    }
 
 
 def worst(statuses):
@@ -150,7 +163,10 @@ def check_disks(disks, checks):
 def check_systemd(systemd, checks):
     if not systemd["present"]:
         if checks["units_active"]:
-            return [_check("systemd", "systemd", "fail", "systemd not running", "systemd", systemd["error"])]
+            # Name the units that must be active: none of them can be checked here.
+            return [_check("systemd", "systemd", "fail", "systemd not running", "systemd",
+                           f"{systemd['error']}; units that must be active, not checked: "
+                           + ", ".join(checks["units_active"]))]
         return []
     results = []
     if systemd.get("error"):

@@ -99,8 +99,8 @@ options:
         M(ansible.builtin.set_stats) task would publish. ansible-runner and AWX show it as the job's artifacts;
         the P(stability.ops.health_summary#callback) callback reads it too.
       - Needs O(checks). Ansible publishes the data of a successful task only. When O(fail_on) fails the task,
-        the data stays in the failed result's C(ansible_stats); a C(rescue) can publish it with
-        M(ansible.builtin.set_stats) (the C(stability.ops.health_check) role does).
+        the data stays in the failed result's C(ansible_stats) (O(failed_result=full)); a C(rescue) can publish it
+        with M(ansible.builtin.set_stats).
     type: bool
     default: false
   fail_on:
@@ -117,6 +117,18 @@ options:
         make, so by default its checks are reported, not failed.
     type: bool
     default: false
+  failed_result:
+    description:
+      - What the result of a task that O(fail_on) failed holds. V(full) keeps every fact, check and the C(ansible_stats)
+        of O(publish_stats).
+      - V(short) keeps only C(msg), RV(health_status) and RV(health_failed_checks), so that the C(fatal:) line a stdout
+        callback prints stays a few lines; the facts and checks are then not in the failed result. The
+        C(stability.ops.health_check) role runs the module again in its C(rescue) with O(fail_on=never) to report
+        and publish them.
+    type: str
+    choices: [full, short]
+    default: full
+    version_added: 0.3.0
   checks:
     description:
       - Thresholds. When set, the module also returns RV(health_checks) and RV(health_status).
@@ -278,6 +290,13 @@ health_status:
   returned: when O(checks) is set
   type: str
   sample: warn
+health_failed_checks:
+  description: The names of the checks that failed the task.
+  returned: when O(fail_on) failed the task and O(failed_result=short)
+  type: list
+  elements: str
+  sample: ["disk:/var"]
+  version_added: 0.3.0
 """
 
 from ansible.module_utils.basic import AnsibleModule

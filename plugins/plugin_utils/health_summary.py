@@ -48,6 +48,9 @@ NO_TRACEBACK = "(traceback unavailable)"
 # A message that says nothing more than the return code does (2.19 and 2.21 wording).
 GENERIC_MESSAGE = re.compile(r"^(?:non-zero return code|the command exited with a non-zero return code\.?"
                              r"|module failure.*|)$", re.IGNORECASE)
+# What the stability.ops.adoption_guard action reports under "adoption": a finding's kinds.
+ADOPTION_KINDS = ("close", "drop", "lockout", "unmanaged", "override", "unfetchable")
+MAX_ADOPTION = 50
 MAX_PLAYS = 100
 MAX_LISTED = 20
 MAX_REASONS = 10
@@ -84,6 +87,32 @@ def health_stats(host: str, result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     ``ansible.builtin.set_stats`` returns it (``per_host: false``, ``aggregate: true``): ansible merges every
     host's under the run-wide ``_run`` stats."""
     return {"data": {HEALTH_STATS_KEY: {host: health_of(result)}}, "per_host": False, "aggregate": True}
+
+
+def adoption_findings(adoption: t.Any) -> list[dict[str, t.Any]]:
+    """The findings of an ``adoption_guard`` result's ``adoption`` (``{role, findings, unaccepted}``), each with its
+    role (the finding's own under role ``all``), bounded and on one line. A malformed finding is left out."""
+    if not isinstance(adoption, c.Mapping) or not isinstance(adoption.get("findings"), list):
+        return []
+    default_role = adoption.get("role")
+    found = []
+    for finding in adoption["findings"]:
+        if not isinstance(finding, c.Mapping):
+            continue
+        role = finding.get("role") if default_role == "all" or "role" in finding else default_role
+        kind, item = finding.get("kind"), finding.get("item")
+        if not isinstance(role, str) or not role or kind not in ADOPTION_KINDS or item in (None, ""):
+            continue
+        accept_with = finding.get("accept_with")
+        found.append({
+            "role": one_line(role, 100),
+            "item": one_line(item, 200),
+            "kind": kind,
+            "detail": one_line(finding.get("detail") or "", 300),
+            "accept_with": one_line(accept_with, 100) if isinstance(accept_with, str) and accept_with else None,
+            "accepted": finding.get("accepted") is True,
+        })
+    return found
 
 
 def clean_text(value: t.Any) -> str:
@@ -285,8 +314,9 @@ def is_controller(name: str, implicit: bool = False) -> bool:
 
 
 class _Host:
-    __slots__ = ("aborted", "changed_tasks", "controller", "counts", "failed_tasks", "failed_tasks_total",
-                 "first_seen", "health", "last_rescued", "last_seen", "unreachable")
+    __slots__ = ("aborted", "adoption", "adoption_total", "adoption_unlisted", "changed_tasks", "controller",
+                 "counts", "failed_tasks", "failed_tasks_total", "first_seen", "health", "last_rescued", "last_seen",
+                 "unreachable")
 
     def __init__(self, controller: bool = False) -> None:
         self.counts = dict.fromkeys(COUNT_KEYS, 0)
@@ -300,6 +330,10 @@ class _Host:
         self.last_seen: float | None = None
         self.aborted: str | None = None
         self.last_rescued: dict[str, t.Any] | None = None
+        # (role, item) -> the latest finding of an adoption guard, at most MAX_ADOPTION of them.
+        self.adoption: dict[tuple[str, str], dict[str, t.Any]] = {}
+        self.adoption_total = 0
+        self.adoption_unlisted: set[tuple[str, str]] = set()
 
 
 class _Play:
@@ -485,6 +519,23 @@ class SummaryBuilder:
         record.counts["unreachable"] += 1
         record.unreachable = f"{task}: " + ("(no_log)" if no_log else short_message(result, self.message_max_length))
 
+    def record_adoption(self, host: str, adoption: t.Mapping[str, t.Any], failed: bool) -> None:
+        """The findings of an adoption guard on ``host`` (``failed``: the guard failed the task). A later finding of
+        the same role and item replaces the earlier one; past MAX_ADOPTION listed ones, only the count of distinct
+        ones grows (exact up to 20 times that many)."""
+        record = self._host(host)
+        for finding in adoption_findings(adoption):
+            key = (finding["role"], finding["item"])
+            if key in record.adoption_unlisted:
+                continue
+            if key not in record.adoption:
+                record.adoption_total += 1
+                if len(record.adoption) >= MAX_ADOPTION:  # counted once, by key (a bounded set), not listed
+                    if len(record.adoption_unlisted) < MAX_ADOPTION * 20:
+                        record.adoption_unlisted.add(key)
+                    continue
+            record.adoption[key] = dict(finding, guard_failed=failed and not finding["accepted"])
+
     def record_health(self, host: str, health: t.Mapping[str, t.Any]) -> None:
         checks = [dict(check) for check in health.get("checks") or []]
         status = health.get("status") or _worst(check.get("status", "ok") for check in checks)
@@ -544,6 +595,10 @@ class SummaryBuilder:
         totals["hosts"] = len(hosts)
         totals["controller_hosts"] = len(controller)
         totals["statuses"] = {level: sum(1 for h in hosts.values() if h["status"] == level) for level in HOST_STATUSES}
+        totals["adoption"] = {
+            "findings": sum(h["adoption_total"] for h in hosts.values()),
+            "unaccepted": sum(1 for h in hosts.values() for f in h["adoption"] if not f["accepted"]),
+        }
         totals["checks"] = {
             level: sum(1 for h in hosts.values() for check in (h["health"] or {}).get("checks", [])
                        if check.get("status") == level)
@@ -656,6 +711,8 @@ def _host_document(record: _Host, check_mode: bool, aborted: str | None, missed:
         "changed_tasks": list(record.changed_tasks),
         "unreachable_message": record.unreachable,
         "health": health,
+        "adoption": list(record.adoption.values()),
+        "adoption_total": record.adoption_total,
         "started_at": _iso(started),
         "duration_seconds": round(max(ended - started, 0.0), 3) if started is not None and ended else None,
     }
@@ -743,7 +800,8 @@ def overall_status(hosts: t.Mapping[str, t.Mapping[str, t.Any]], controller: t.M
 
 def render_table(document: t.Mapping[str, t.Any]) -> str:
     """A compact table for people, printed at the end of the run (controller hosts marked)."""
-    header = ("host", "status", "ok", "changed", "failed", "unreach", "skipped", "rescued", "checks ok/warn/fail")
+    header = ("host", "status", "ok", "changed", "failed", "unreach", "skipped", "rescued", "checks ok/warn/fail",
+              "adoption open/all")
     rows = [header]
     every = [(name, host, False) for name, host in document["hosts"].items()]
     every += [(name, host, True) for name, host in document.get("controller", {}).items()]
@@ -753,7 +811,7 @@ def render_table(document: t.Mapping[str, t.Any]) -> str:
         tally = "/".join(str(sum(1 for c in checks if c.get("status") == level)) for level in STATUS_RANK)
         rows.append((name + (" (controller)" if on_controller else ""), host["status"],
                      *(str(counts[k]) for k in ("ok", "changed", "failed", "unreachable", "skipped", "rescued")),
-                     tally if checks else "-"))
+                     tally if checks else "-", _adoption_tally(host)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["DEPLOYMENT HEALTH SUMMARY " + "*" * 40]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
@@ -761,10 +819,26 @@ def render_table(document: t.Mapping[str, t.Any]) -> str:
         for check in (host["health"] or {}).get("checks", []):
             if check.get("status") != "ok":
                 lines.append(f"  {check['status'].upper():4} {name} {check['name']}: {check.get('message', '')}")
+        for finding in host.get("adoption", []):
+            if not finding["accepted"]:
+                lines.append(f"  ADOPT {name} {finding['role']} {finding_text(finding)}")
         if host.get("note") and host["status"] in ("aborted", "not_run"):
             lines.append(f"  {host['status'].upper()} {name}: {host['note']}")
     lines.append(f"status: {document['status']} - {document['reason']}")
     return "\n".join(lines)
+
+
+def finding_text(finding: t.Mapping[str, t.Any]) -> str:
+    """An adoption finding for people: kind, item, detail and the variable that accepts it."""
+    accept = f" (accept with {finding['accept_with']})" if finding["accept_with"] else ""
+    return f"{finding['kind']} {finding['item']}: {finding['detail']}{accept}"
+
+
+def _adoption_tally(host: t.Mapping[str, t.Any]) -> str:
+    findings = host.get("adoption") or []
+    if not findings:
+        return "-"
+    return f"{sum(1 for f in findings if not f['accepted'])}/{host.get('adoption_total', len(findings))}"
 
 
 def xml_text(value: t.Any) -> str:
@@ -840,6 +914,11 @@ def _host_cases(name: str, host: t.Mapping[str, t.Any], check_mode: bool, contro
         if original:
             extra.append(f"original failure '{original['task']}': {original['message'] or '(no_log)'}")
         cases.append(_Case(name, f"task: {task['task']}", "fail", "\n".join([message, *filter(None, extra)])))
+    for finding in host.get("adoption", []):
+        if finding["accepted"]:
+            continue
+        cases.append(_Case(name, f"adoption: {finding['role']} {finding['item']}",
+                           "fail" if finding["guard_failed"] else "warn", finding_text(finding)))
     checks = (host["health"] or {}).get("checks", [])
     for check in checks:
         detail = f"observed {check.get('observed')!s}, expected {check.get('expected')!s}: {check.get('message')}"

@@ -589,8 +589,8 @@ def test_table_lists_hosts_the_controller_and_non_ok_checks():
     table = hs.render_table(builder.build("finished"))
     lines = table.splitlines()
     assert lines[1].split() == ["host", "status", "ok", "changed", "failed", "unreach", "skipped", "rescued",
-                                "checks", "ok/warn/fail"]
-    assert lines[2].split() == ["web1", "failed", "1", "0", "0", "0", "0", "0", "1/0/1"]
+                                "checks", "ok/warn/fail", "adoption", "open/all"]
+    assert lines[2].split() == ["web1", "failed", "1", "0", "0", "0", "0", "0", "1/0/1", "-"]
     assert lines[3].split()[:2] == ["web2", "aborted"]
     assert lines[4].split()[:3] == ["localhost", "(controller)", "aborted"]
     assert "FAIL web1 disk:/srv: disk:/srv" in table
