@@ -4,9 +4,11 @@
 
 health_check checks the limits core_journald writes. Where core_journald's variables are not defined (core_journald
 is not in the play and the inventory does not set them), health_check falls back to core_journald's own
-``defaults/main.yml`` through :func:`role_defaults` instead of a copy of its numbers.
+``defaults/main.yml`` through :func:`role_defaults` instead of a copy of its numbers, and it checks the units the
+other roles manage by the service names their ``vars/main.yml`` define, through :func:`role_vars`.
 
-Documentation: the sidecar file ``role_defaults.yml``; ``ansible-doc -t filter stability.ops.role_defaults``.
+Documentation: the sidecar files ``role_defaults.yml`` and ``role_vars.yml``;
+``ansible-doc -t filter stability.ops.role_defaults``.
 """
 
 from __future__ import annotations
@@ -35,22 +37,32 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
+def _role_file(filter_name: str, role: str, directory: str) -> dict[str, Any]:
+    name = str(role).removeprefix("stability.ops.")
+    if not ROLE_NAME.match(name):
+        raise AnsibleFilterError(f"{filter_name}: {role!r} is not a role name of stability.ops")
+    path = ROLES_DIR / name / directory / "main.yml"
+    if not path.is_file():
+        raise AnsibleFilterError(
+            f"{filter_name}: stability.ops has no role {name} with {directory} ({path} not found)")
+    return copy.deepcopy(_load(path))
+
+
 def role_defaults(role: str) -> dict[str, Any]:
     """The variables of ``roles/<role>/defaults/main.yml`` of this collection, as written (templates unrendered).
 
     ``role`` is the short name (``core_journald``) or the FQCN (``stability.ops.core_journald``).
     """
-    name = str(role).removeprefix("stability.ops.")
-    if not ROLE_NAME.match(name):
-        raise AnsibleFilterError(f"role_defaults: {role!r} is not a role name of stability.ops")
-    path = ROLES_DIR / name / "defaults" / "main.yml"
-    if not path.is_file():
-        raise AnsibleFilterError(f"role_defaults: stability.ops has no role {name} with defaults ({path} not found)")
-    return copy.deepcopy(_load(path))
+    return _role_file("role_defaults", role, "defaults")
+
+
+def role_vars(role: str) -> dict[str, Any]:
+    """The variables of ``roles/<role>/vars/main.yml`` of this collection, as written (templates unrendered)."""
+    return _role_file("role_vars", role, "vars")
 
 
 class FilterModule:
     """Filters about the collection's roles."""
 
     def filters(self):
-        return {"role_defaults": role_defaults}
+        return {"role_defaults": role_defaults, "role_vars": role_vars}

@@ -45,3 +45,17 @@ def test_the_roles_directory_is_the_collections(monkeypatch, tmp_path):
     monkeypatch.setattr(roles, "ROLES_DIR", tmp_path)
     assert roles.role_defaults("demo") == {"demo_size": "5M"}
     assert roles.ROLES_DIR != REPO_ROOT / "roles"
+
+
+@pytest.mark.parametrize("name", ["security_sshd", "stability.ops.security_sshd"], ids=["short", "fqcn"])
+def test_role_vars_reads_the_vars_file_as_written(name):
+    expected = yaml.safe_load((REPO_ROOT / "roles/security_sshd/vars/main.yml").read_text())
+    assert roles.role_vars(name) == expected
+    assert roles.role_vars(name)["__security_sshd_service"] == "ssh"
+
+
+def test_role_vars_refuses_what_is_not_a_role_of_the_collection():
+    with pytest.raises(AnsibleFilterError, match=r"role_vars: stability\.ops has no role no_such_role with vars"):
+        roles.role_vars("no_such_role")
+    with pytest.raises(AnsibleFilterError, match=r"role_vars: '\.\./x' is not a role name"):
+        roles.role_vars("../x")
