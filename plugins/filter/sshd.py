@@ -14,6 +14,8 @@ its ``core.py``; ``ansible-doc -t filter stability.ops.<name>`` reads it.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -121,6 +123,94 @@ def sshd_new_admins(
     ]
 
 
+# Adoption discovery: what replacing a foreign sshd_config would drop.
+DROP_VARIABLE = "security_sshd_accept_dropped"
+OWN_MARKER = "stability.ops.security_sshd"
+_DIRECTIVE = re.compile(r"^\s*(\S+?)(?:\s*=\s*|\s+)(.*)$")
+
+
+def _sshd_files(grep_output: str) -> dict[str, list[str]]:
+    """``grep -rHs`` output (``path:line``) as path -> lines, in file order."""
+    files: dict[str, list[str]] = {}
+    for line in (grep_output or "").splitlines():
+        path, sep, text = line.partition(":")
+        if sep:
+            files.setdefault(path, []).append(text)
+    return files
+
+
+def _directives(lines: Sequence[str]) -> list[tuple[str, str]]:
+    """(keyword, value) of each directive (``Keyword value`` or ``Keyword=value``), comments left out."""
+    parsed = []
+    for line in lines:
+        match = _DIRECTIVE.match(line)
+        if match and not match.group(1).startswith("#"):
+            parsed.append((match.group(1), " ".join(match.group(2).split())))
+    return parsed
+
+
+def _include_matches(pattern: str, path: str) -> bool:
+    # sshd resolves a relative Include against /etc/ssh.
+    return fnmatch.fnmatchcase(path, pattern if pattern.startswith("/") else f"/etc/ssh/{pattern}")
+
+
+def _match_blocks(directives: list[tuple[str, str]]) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The Match blocks (criteria, keywords) and the global Include patterns of a file."""
+    blocks: list[tuple[str, list[str]]] = []
+    includes: list[str] = []
+    for keyword, value in directives:
+        if keyword.lower() == "match":
+            blocks.append((value, []))
+        elif blocks:
+            blocks[-1][1].append(keyword)
+        elif keyword.lower() == "include":
+            includes.extend(value.split())
+    return blocks, includes
+
+
+def sshd_adoption_findings(grep_output: str, match_blocks: Sequence[Mapping] = (), include_dropins: bool = False,
+                           accept_dropped: Sequence[Any] = (), config: str = "/etc/ssh/sshd_config",
+                           role_include: str = "/etc/ssh/sshd_config.d/*.conf") -> list[dict]:
+    """``drop`` findings for the Match blocks and Include'd drop-ins of a foreign ``sshd_config`` (one the role did
+    not write) that the role's file would lose: not carried by ``match_blocks`` or read through
+    ``include_dropins``; ``accepted`` when ``accept_dropped`` lists the item."""
+    files = _sshd_files(grep_output)
+    main = files.get(config, [])
+    if not main or any(line.lstrip().startswith("#") and OWN_MARKER in line for line in main):
+        return []
+    try:
+        carried = {" ".join(str(block["criteria"]).split()) for block in match_blocks or []}
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"sshd_adoption_findings: match_blocks need a criteria each: {exc}") from exc
+    blocks, includes = _match_blocks(_directives(main))
+    found = [
+        (f"Match {criteria}",
+         f"sshd_config has 'Match {criteria}' ({', '.join(keywords) or 'no keywords'}); "
+         "the role's sshd_config drops it",
+         "security_sshd_match_blocks")
+        for criteria, keywords in blocks
+        if criteria not in carried
+    ]
+    dropin_dir = role_include.rpartition("/")[0] + "/"
+    for pattern in includes:
+        if include_dropins and pattern in (role_include, role_include.removeprefix("/etc/ssh/")):
+            continue
+        read = sorted(path for path in files if path != config and _include_matches(pattern, path))
+        for path in read:
+            keywords = [directive[0] for directive in _directives(files[path])]
+            if keywords:
+                found.append((path, f"read today through 'Include {pattern}' ({', '.join(keywords)}); the role's "
+                              "sshd_config has no such Include, so sshd would ignore it",
+                              "security_sshd_extra_config or security_sshd_include_dropins"))
+        absolute = pattern if pattern.startswith("/") else f"/etc/ssh/{pattern}"
+        if not read and not absolute.startswith(dropin_dir):
+            found.append((f"Include {pattern}", f"sshd_config includes {pattern}, outside {dropin_dir} which the "
+                          "discovery reads; the role's sshd_config has no such Include", "security_sshd_extra_config"))
+    accepted = {str(entry).strip() for entry in accept_dropped or []}
+    return [{"item": item, "kind": "drop", "detail": detail, "accept_with": DROP_VARIABLE, "carry_with": carry,
+             "accepted": item in accepted} for item, detail, carry in found]
+
+
 class FilterModule:
     """security_sshd's filters."""
 
@@ -129,4 +219,5 @@ class FilterModule:
             "sshd_key_files": sshd_key_files,
             "sshd_keyed_users": sshd_keyed_users,
             "sshd_new_admins": sshd_new_admins,
+            "sshd_adoption_findings": sshd_adoption_findings,
         }

@@ -24,6 +24,8 @@ from ansible_collections.stability.ops.plugins.module_utils.sysctl_state import 
 
 # What each problem means and what to do about it, most actionable first. {variable} is the variable the parameters
 # come from (core_sysctl_parameters, or the including role's own).
+# A read-only /proc/sys parameter that a later sysctl.d file also overrides at boot: no "next boot" promise.
+OVERRIDDEN = "overridden_at_boot"
 ADVICE = {
     PROBLEM_UNKNOWN: "no such parameter here (kernel module not loaded?): correct or drop in {variable}",
     PROBLEM_WRITE_ONLY: "write-only trigger, never applied: drop from {variable}",
@@ -34,6 +36,10 @@ ADVICE = {
     PROBLEM_READ_ONLY_MOUNT: (
         "/proc/sys is mounted read-only here (container): the drop-in applies at the next boot of a host; "
         "core_sysctl_apply_enabled: false skips applying on such hosts"
+    ),
+    OVERRIDDEN: (
+        "/proc/sys is mounted read-only here and a sysctl.d file read after the drop-in sets another value at boot, "
+        "so it is not applied at boot either: see core_sysctl_accept_overrides and core_sysctl_dropin_last"
     ),
 }
 NAMES_SHOWN = 5
@@ -63,6 +69,8 @@ def sysctl_unapplied_report(
         if not isinstance(entry, Mapping) or "name" not in entry:
             raise AnsibleFilterError(f"sysctl_unapplied_report: not an unapplied entry of sysctl_state: {entry!r}")
         problem = entry.get("problem")
+        if problem == PROBLEM_READ_ONLY_MOUNT and entry.get("overridden_by"):
+            problem = OVERRIDDEN
         key = problem if problem in ADVICE else str(entry.get("reason") or "cannot be applied here")
         groups.setdefault(key, []).append(str(entry["name"]))
     if not groups:

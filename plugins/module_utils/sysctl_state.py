@@ -12,6 +12,7 @@ Values are compared in the kernel's canonical spacing (``"4096 131072
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 
@@ -125,4 +126,100 @@ def compare(wanted, proc_sys=PROC_SYS, is_read_only_mount=read_only_mount):
             if name in wanted and name not in unapplied:
                 result["apply"][name] = normalise(wanted[name])
     result["apply_args"] = apply_args(result["apply"])
+    return result
+
+
+# Where systemd-sysctl reads its drop-ins, the first directory winning for a file name (sysctl.d(5)), and the file
+# procps' `sysctl --system` reads after them all.
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+SYSCTL_CONF = "/etc/sysctl.conf"
+REASON_OVERRIDDEN = (
+    "and at boot {file} sets {value} after the drop-in, so the drop-in's value is not applied there either")
+
+
+def key_path(name):
+    """The /proc/sys relative path of a parameter name in either form (sysctl.d(5): a first '/' means slash form)."""
+    name = name.strip().lstrip("-").strip()
+    first = min((index for index in (name.find("."), name.find("/")) if index >= 0), default=-1)
+    if first >= 0 and name[first] == "/":
+        return name.strip("/")
+    return name.translate(str.maketrans("./", "/."))
+
+
+def parse_settings(text):
+    """The ``(name, value)`` settings of a sysctl.d file, in file order; comments and blank lines skipped."""
+    settings = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        settings.append((name.strip().lstrip("-").strip(), normalise(value)))
+    return settings
+
+
+def config_files(dirs=SYSCTL_DIRS, sysctl_conf=SYSCTL_CONF):
+    """The files systemd-sysctl reads, in its order (by file name, the first directory winning a name), then
+    ``sysctl_conf`` unless one of them already is it (Debian links /etc/sysctl.d/99-sysctl.conf to it).
+
+    A file linked to /dev/null masks the name (sysctl.d(5)) and is left out.
+    """
+    chosen = {}
+    seen_dirs = set()
+    for directory in dirs:
+        real = os.path.realpath(directory)
+        if real in seen_dirs or not os.path.isdir(directory):
+            continue
+        seen_dirs.add(real)
+        for entry in sorted(os.listdir(directory)):
+            if entry.endswith(".conf") and entry not in chosen:
+                chosen[entry] = os.path.join(directory, entry)
+    files = [chosen[name] for name in sorted(chosen) if os.path.realpath(chosen[name]) != os.devnull]
+    files = [path for path in files if os.path.isfile(path)]
+    if os.path.isfile(sysctl_conf) and os.path.realpath(sysctl_conf) not in {os.path.realpath(f) for f in files}:
+        files.append(sysctl_conf)
+    return files
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def config_overrides(wanted, dropin, ignore=(), dirs=SYSCTL_DIRS, sysctl_conf=SYSCTL_CONF):
+    """The wanted parameters that a file read after ``dropin`` sets to another value at boot.
+
+    ``dropin`` is the role's file (its name decides its place, whether it exists yet or not); files in ``ignore``
+    (the role's own, under another name) do not count. Returns ``[{name, file, value}]`` by name, with the last
+    file that sets each name: the value that wins at boot.
+    """
+    base = os.path.basename(dropin)
+    ignored = {os.path.realpath(path) for path in (dropin, *ignore)}
+    later = [path for path in config_files(dirs, sysctl_conf)
+             if os.path.realpath(path) not in ignored
+             and (os.path.basename(path) > base or path == sysctl_conf)]
+    wanted_paths = {name: key_path(name) for name in wanted}
+    winners = {}
+    for path in later:
+        for key, value in parse_settings(read_text(path)):
+            pattern = key_path(key)
+            for name, relative in wanted_paths.items():
+                if fnmatch.fnmatchcase(relative, pattern):
+                    winners[name] = {"name": name, "file": path, "value": value}
+    return [winners[name] for name in sorted(winners) if winners[name]["value"] != normalise(wanted[name])]
+
+
+def mark_overridden(result, overrides):
+    """Tell, in the reason of an unapplied parameter, that a later file overrides it at boot too."""
+    by_name = {entry["name"]: entry for entry in overrides}
+    for entry in result["unapplied"]:
+        override = by_name.get(entry["name"])
+        if override is None:
+            continue
+        entry["overridden_by"] = override["file"]
+        if entry["problem"] == PROBLEM_READ_ONLY_MOUNT:
+            entry["reason"] = "/proc/sys is mounted read-only here (container), " + REASON_OVERRIDDEN.format(**override)
     return result

@@ -43,6 +43,21 @@ options:
       - A name that is not a parameter name, or a slash-form name with a C(..) component, fails the module.
     type: dict
     required: true
+  dropin:
+    description:
+      - The sysctl.d file the parameters are written to. When given, the module also reads the files
+        C(systemd-sysctl) reads at boot (C(/etc/sysctl.d), C(/run/sysctl.d), C(/usr/local/lib/sysctl.d),
+        C(/usr/lib/sysctl.d), by file name, C(/etc) winning a name; then C(/etc/sysctl.conf) unless linked from
+        one of them) and returns in RV(overrides) the parameters a file read after O(dropin) sets to another value.
+      - The file need not exist yet; its name decides its place.
+    type: path
+    version_added: 0.2.0
+  ignore:
+    description: Files that are not counted as overriding O(dropin) (the role's own drop-in under another name).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
 notes:
   - Writing a forwarding switch (C(net.ipv4.ip_forward), C(*.forwarding)) makes the kernel reset
     C(net.ipv4.conf.all.accept_redirects); when a switch is in RV(apply) and that parameter is wanted, it is in
@@ -62,7 +77,13 @@ EXAMPLES = r"""
       net.ipv4.tcp_syncookies: 1
       net.ipv4.tcp_rmem: "4096 131072 6291456"
       net/ipv4/conf/eth0.100/rp_filter: 2
+    dropin: /etc/sysctl.d/90-stability-ops.conf
   register: sysctl
+
+- name: Fail when a later sysctl.d file overrides a parameter at boot
+  ansible.builtin.fail:
+    msg: "{{ sysctl.overrides }}"
+  when: sysctl.overrides | length > 0
 
 - name: Apply what differs, in the order the module gives
   ansible.builtin.command:
@@ -89,6 +110,28 @@ apply_args:
   type: list
   elements: str
   sample: [net.ipv4.ip_forward=0, net.ipv4.conf.all.accept_redirects=0]
+overrides:
+  description:
+    - With O(dropin), the wanted parameters that a file read after it at boot sets to another value, by name, each
+      with the last such file (whose value wins at boot); empty without O(dropin).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    name:
+      description: The parameter, as given in O(parameters).
+      type: str
+      returned: always
+    file:
+      description: The file whose setting wins at boot.
+      type: str
+      returned: always
+    value:
+      description: The value it sets, in canonical spacing.
+      type: str
+      returned: always
+  sample: [{name: net.ipv4.ip_forward, file: /etc/sysctl.d/99-custom.conf, value: "1"}]
 unapplied:
   description: The parameters whose effective value differs and that cannot be written here.
   returned: always
@@ -120,9 +163,14 @@ unapplied:
       version_added: 0.1.0
     reason:
       description: Why it cannot be written here (unknown parameter, write-only trigger, C(/proc/sys) mounted
-        read-only, not writable).
+        read-only, not writable), and, when a later file overrides it at boot, that it is not applied there either.
       type: str
       returned: always
+    overridden_by:
+      description: With O(dropin), the file read after it that sets the parameter to another value at boot.
+      type: str
+      returned: when a later file overrides the parameter
+      version_added: 0.2.0
   sample:
     - name: kernel.msgmax
       wanted: "16384"
@@ -132,9 +180,18 @@ unapplied:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stability.ops.plugins.module_utils.sysctl_state import compare, invalid_names
+from ansible_collections.stability.ops.plugins.module_utils.sysctl_state import (
+    compare,
+    config_overrides,
+    invalid_names,
+    mark_overridden,
+)
 
-ARGUMENT_SPEC = {"parameters": {"type": "dict", "required": True}}
+ARGUMENT_SPEC = {
+    "parameters": {"type": "dict", "required": True},
+    "dropin": {"type": "path"},
+    "ignore": {"type": "list", "elements": "path", "default": []},
+}
 
 
 def main():
@@ -146,7 +203,10 @@ def main():
             msg="not kernel parameter names (dotted net.ipv4.tcp_syncookies or slash net/ipv4/conf/eth0.100/rp_filter, "
             f"no '..'): {', '.join(bad)}"
         )
-    module.exit_json(changed=False, **compare(parameters))
+    result = compare(parameters)
+    dropin = module.params["dropin"]
+    result["overrides"] = config_overrides(parameters, dropin, module.params["ignore"]) if dropin else []
+    module.exit_json(changed=False, **mark_overridden(result, result["overrides"]))
 
 
 if __name__ == "__main__":

@@ -152,3 +152,67 @@ def test_a_new_root_admin_counts_when_root_may_log_in():
 )
 def test_no_login_shells(shell, expected):
     assert sshd.no_login_shell(shell) is expected
+
+
+# grep -rHs '' -- /etc/ssh/sshd_config /etc/ssh/sshd_config.d on a lived-in Debian 12 host.
+FOREIGN = """\
+/etc/ssh/sshd_config:# This is the sshd server system-wide configuration file.
+/etc/ssh/sshd_config:Include /etc/ssh/sshd_config.d/*.conf
+/etc/ssh/sshd_config:KbdInteractiveAuthentication no
+/etc/ssh/sshd_config:Subsystem\tsftp\t/usr/lib/openssh/sftp-server
+/etc/ssh/sshd_config:#Match User anoncvs
+/etc/ssh/sshd_config:
+/etc/ssh/sshd_config:Match Group sftponly
+/etc/ssh/sshd_config:    ChrootDirectory /srv/sftp/%u
+/etc/ssh/sshd_config:    ForceCommand internal-sftp
+/etc/ssh/sshd_config:Match   Address 10.0.0.0/8
+/etc/ssh/sshd_config:    PasswordAuthentication=yes
+/etc/ssh/sshd_config.d/50-legacy.conf:# legacy settings
+/etc/ssh/sshd_config.d/50-legacy.conf:ClientAliveInterval 60
+/etc/ssh/sshd_config.d/50-legacy.conf:MaxAuthTries 6
+/etc/ssh/sshd_config.d/README:not read by the Include
+/etc/ssh/sshd_config.d/60-empty.conf:# comments only
+"""
+DROPIN = "read today through 'Include /etc/ssh/sshd_config.d/*.conf' (ClientAliveInterval, MaxAuthTries); "
+
+
+def test_adoption_findings_of_a_foreign_config():
+    findings = sshd.sshd_adoption_findings(FOREIGN, [], False, ["Match Address 10.0.0.0/8"])
+    assert findings == [
+        {"item": "Match Group sftponly", "kind": "drop",
+         "detail": "sshd_config has 'Match Group sftponly' (ChrootDirectory, ForceCommand); the role's sshd_config "
+                   "drops it",
+         "accept_with": "security_sshd_accept_dropped", "carry_with": "security_sshd_match_blocks", "accepted": False},
+        {"item": "Match Address 10.0.0.0/8", "kind": "drop",
+         "detail": "sshd_config has 'Match Address 10.0.0.0/8' (PasswordAuthentication); the role's sshd_config "
+                   "drops it",
+         "accept_with": "security_sshd_accept_dropped", "carry_with": "security_sshd_match_blocks", "accepted": True},
+        {"item": "/etc/ssh/sshd_config.d/50-legacy.conf", "kind": "drop",
+         "detail": DROPIN + "the role's sshd_config has no such Include, so sshd would ignore it",
+         "accept_with": "security_sshd_accept_dropped",
+         "carry_with": "security_sshd_extra_config or security_sshd_include_dropins", "accepted": False},
+    ]
+
+
+def test_adoption_carried_blocks_and_included_dropins_are_no_findings():
+    blocks = [{"criteria": "Group  sftponly", "options": {}}, {"criteria": "Address 10.0.0.0/8", "options": {}}]
+    assert sshd.sshd_adoption_findings(FOREIGN, blocks, True) == []
+
+
+def test_adoption_of_the_roles_own_file_and_of_no_file():
+    own = "/etc/ssh/sshd_config:# stability.ops.security_sshd\n/etc/ssh/sshd_config:Match Group x\n"
+    assert sshd.sshd_adoption_findings(own) == []
+    assert sshd.sshd_adoption_findings("") == []
+
+
+def test_adoption_include_outside_the_dropin_directory():
+    text = "/etc/ssh/sshd_config:Include custom/*.conf\n/etc/ssh/sshd_config:Include /etc/ssh/sshd_config.d/*.conf\n"
+    (finding,) = sshd.sshd_adoption_findings(text, [], True)
+    assert finding["item"] == "Include custom/*.conf"
+    assert finding["detail"] == ("sshd_config includes custom/*.conf, outside /etc/ssh/sshd_config.d/ which the "
+                                 "discovery reads; the role's sshd_config has no such Include")
+
+
+def test_adoption_bad_match_blocks():
+    with pytest.raises(AnsibleFilterError, match="criteria"):
+        sshd.sshd_adoption_findings(FOREIGN, [{"options": {}}])

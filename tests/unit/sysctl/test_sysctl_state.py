@@ -153,7 +153,8 @@ def test_the_module_returns_the_comparison_and_changes_nothing(capsys, monkeypat
     assert result["changed"] is False
     assert "failed" not in result
     assert result["apply_args"] == ["net.ipv4.conf.all.log_martians=1"]
-    assert set(yaml.safe_load(module.RETURN)) == {"effective", "apply", "apply_args", "unapplied"} <= set(result)
+    documented = {"effective", "apply", "apply_args", "unapplied", "overrides"}
+    assert set(yaml.safe_load(module.RETURN)) == documented <= set(result)
 
 
 def test_the_module_fails_on_names_that_leave_proc_sys(capsys):
@@ -166,7 +167,7 @@ def test_the_module_fails_on_names_that_leave_proc_sys(capsys):
 def test_the_documented_problems_are_the_ones_the_comparison_gives():
     unapplied = yaml.safe_load(module.RETURN)["unapplied"]
     assert tuple(unapplied["contains"]["problem"]["choices"]) == sysctl_state.PROBLEMS
-    assert set(unapplied["contains"]) == {"name", "wanted", "effective", "problem", "reason"}
+    assert set(unapplied["contains"]) == {"name", "wanted", "effective", "problem", "reason", "overridden_by"}
     assert {entry["problem"] for entry in unapplied["sample"]} <= set(sysctl_state.PROBLEMS)
 
 
@@ -178,3 +179,66 @@ def test_the_module_documents_its_options_and_check_mode():
         assert documentation["options"][name].get("required", False) == spec.get("required", False)
     assert documentation["attributes"]["check_mode"]["support"] == "full"
     yaml.safe_load(module.EXAMPLES)
+
+
+@pytest.fixture
+def sysctl_dirs(tmp_path):
+    """Fake /etc, /run and /usr/lib sysctl.d directories and /etc/sysctl.conf (systemd-sysctl's order)."""
+    dirs = [tmp_path / "etc", tmp_path / "run", tmp_path / "usr"]
+    for directory in dirs:
+        directory.mkdir()
+    return dirs, tmp_path / "sysctl.conf"
+
+
+def _overrides(sysctl_dirs, wanted, dropin_name="90-stability-ops.conf", ignore=()):
+    dirs, conf = sysctl_dirs
+    return sysctl_state.config_overrides(wanted, str(dirs[0] / dropin_name), [str(dirs[0] / name) for name in ignore],
+                                         dirs=[str(directory) for directory in dirs], sysctl_conf=str(conf))
+
+
+def test_a_later_file_overrides_at_boot_and_an_earlier_one_does_not(sysctl_dirs):
+    dirs = sysctl_dirs[0]
+    (dirs[0] / "10-early.conf").write_text("net.ipv4.ip_forward = 1\n")
+    (dirs[0] / "99-custom.conf").write_text("# site\nnet.ipv4.ip_forward=1\n-kernel.sysrq = 1\n; x\nvm.swappiness=0\n")
+    assert _overrides(sysctl_dirs, {"net.ipv4.ip_forward": 0, "kernel.sysrq": 0, "vm.swappiness": 0}) == [
+        {"name": "kernel.sysrq", "file": str(dirs[0] / "99-custom.conf"), "value": "1"},
+        {"name": "net.ipv4.ip_forward", "file": str(dirs[0] / "99-custom.conf"), "value": "1"}]
+
+
+def test_etc_wins_a_file_name_and_sysctl_conf_is_read_last(sysctl_dirs):
+    dirs, conf = sysctl_dirs
+    (dirs[2] / "99-custom.conf").write_text("kernel.sysrq = 1\n")
+    (dirs[0] / "99-custom.conf").write_text("kernel.sysrq = 0\n")
+    (dirs[1] / "95-run.conf").write_text("net/ipv4/conf/eth0.100/rp_filter = 0\n")
+    conf.write_text("kernel.sysrq = 16\n")
+    assert _overrides(sysctl_dirs, {"kernel.sysrq": 0, "net.ipv4.conf.eth0/100.rp_filter": 1}) == [
+        {"name": "kernel.sysrq", "file": str(conf), "value": "16"},
+        {"name": "net.ipv4.conf.eth0/100.rp_filter", "file": str(dirs[1] / "95-run.conf"), "value": "0"}]
+
+
+def test_globs_the_roles_own_files_and_masked_names(sysctl_dirs):
+    dirs = sysctl_dirs[0]
+    (dirs[2] / "99-vendor.conf").write_text("net.ipv4.conf.*.rp_filter = 2\n")
+    (dirs[0] / "99-vendor.conf").symlink_to(os.devnull)
+    (dirs[0] / "zz-90-stability-ops.conf").write_text("net.ipv4.conf.all.rp_filter = 0\n")
+    (dirs[1] / "98-glob.conf").write_text("net.ipv4.conf.*.rp_filter = 2\n")
+    assert _overrides(sysctl_dirs, {"net.ipv4.conf.all.rp_filter": 1}, ignore=["zz-90-stability-ops.conf"]) == [
+        {"name": "net.ipv4.conf.all.rp_filter", "file": str(dirs[1] / "98-glob.conf"), "value": "2"}]
+
+
+def test_pristine_sysctl_dirs_have_no_override(sysctl_dirs):
+    dirs = sysctl_dirs[0]
+    (dirs[0] / "README.sysctl").write_text("kernel.sysrq = 1\n")
+    (dirs[2] / "50-pid-max.conf").write_text("kernel.pid_max = 4194304\n")
+    assert _overrides(sysctl_dirs, {"kernel.sysrq": 0, "kernel.pid_max": 32768}) == []
+
+
+def test_an_overridden_read_only_parameter_makes_no_next_boot_promise():
+    result = {"unapplied": [{"name": "kernel.sysrq", "wanted": "0", "effective": "1",
+                             "problem": sysctl_state.PROBLEM_READ_ONLY_MOUNT,
+                             "reason": sysctl_state.REASON_READ_ONLY_MOUNT}]}
+    marked = sysctl_state.mark_overridden(result, [{"name": "kernel.sysrq", "file": "/etc/sysctl.d/99-custom.conf",
+                                                    "value": "1"}])
+    entry = marked["unapplied"][0]
+    assert entry["overridden_by"] == "/etc/sysctl.d/99-custom.conf"
+    assert "next boot" not in entry["reason"] and "not applied there either" in entry["reason"]

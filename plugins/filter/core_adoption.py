@@ -1,0 +1,334 @@
+# Copyright: (c) 2026, Stability Ops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Adoption findings of the core roles (core_users' sudoers, core_sysctl, core_time's chrony, apt packages).
+
+Each role reads the host's state with one probe in ``tasks/adoption.yml`` and turns it into findings here, in the
+shape the guard ``stability.ops.adoption_guard`` takes (``item``, ``kind``, ``detail``, ``accept_with``,
+``accepted``, optionally ``carry_with``). No secret reaches a finding: sudoers lines are configuration, never
+password material.
+
+Documentation: the sidecar files ``sudoers_adoption_findings.yml``, ``sysctl_adoption_findings.yml``,
+``chrony_adoption_findings.yml`` and ``apt_unfetchable_findings.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+SUDOERS = "/etc/sudoers"
+SUDOERS_DIR = "/etc/sudoers.d"
+DETAIL_LINES = 3
+# Where a chrony source or access line that the role's chrony.conf would replace comes from.
+CHRONY_DIRECTIVES = ("server", "pool", "peer", "allow", "deny", "local", "refclock")
+# apt's own reasons: "E: ..." lines and the indented reason after an "Err:" line.
+APT_REASON = re.compile(r"^(E: .*|W: .*|Err:.*|\s+\S.*)$")
+APT_PACKAGE_ERRORS = (
+    re.compile(r"^E: Unable to locate package (?P<name>\S+)"),
+    re.compile(r"^E: Package '?(?P<name>[^' ]+)'? has no installation candidate"),
+    re.compile(r"^E: Version '[^']+' for '(?P<name>[^']+)' was not found"),
+)
+APT_FETCH_ERROR = re.compile(r"^E: Failed to fetch \S*/(?P<file>[^/\s]+\.deb)\s+(?P<reason>.*)$")
+
+
+def finding(item: str, kind: str, detail: str, accept_with: str, accepted: Iterable[str] = (),
+            carry_with: str | None = None) -> dict:
+    """One finding of the shared adoption schema; ``accepted`` when ``item`` is listed in ``accept_with``."""
+    result = {"item": item, "kind": kind, "detail": detail, "accept_with": accept_with,
+              "accepted": item in set(accepted or ())}
+    if carry_with:
+        result["carry_with"] = carry_with
+    return result
+
+
+def grep_files(output: str | None) -> dict[str, list[str]]:
+    """``{path: [lines]}`` from the output of ``grep -r -H ''`` (each line ``path:line``), in the files' order."""
+    files: dict[str, list[str]] = {}
+    for line in (output or "").splitlines():
+        path, sep, text = line.partition(":")
+        if sep:
+            files.setdefault(path, []).append(text)
+    return files
+
+
+def _squash(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _shorten(lines: Sequence[str]) -> str:
+    shown = "; ".join(lines[:DETAIL_LINES])
+    return shown + (f" and {len(lines) - DETAIL_LINES} more" if len(lines) > DETAIL_LINES else "")
+
+
+# --- sudoers ---------------------------------------------------------------------------------------------------
+
+def _sudoers_lines(lines: Sequence[str]) -> list[str]:
+    """The statements of a sudoers file: continuation lines joined, comments and blank lines dropped
+    (``#include``/``#includedir`` are statements, sudoers(5))."""
+    statements, pending = [], ""
+    for raw in lines:
+        line = pending + raw
+        if line.rstrip().endswith("\\"):
+            pending = line.rstrip()[:-1] + " "
+            continue
+        pending = ""
+        text = _squash(line)
+        if not text or (text.startswith("#") and not re.match(r"#include(dir)?\s", text)):
+            continue
+        statements.append(text)
+    return statements
+
+
+def _defaults_entries(text: str) -> list[tuple[str, Any]]:
+    """``(name, value)`` of each entry of a Defaults line's settings (``use_pty`` -> True, ``!use_pty`` -> False,
+    ``logfile="x"`` -> "x")."""
+    entries = []
+    for part in re.findall(r'(?:[^,"]|"[^"]*")+', text):
+        part = part.strip()
+        if not part:
+            continue
+        match = re.match(r"^(!*)\s*([A-Za-z_]+)\s*(?:([+-]?=)\s*(.*))?$", part)
+        if not match:
+            continue
+        bangs, name, operator, value = match.groups()
+        if operator:
+            entries.append((name, operator.rstrip("=") + value.strip().strip('"')))
+        else:
+            entries.append((name, len(bangs) % 2 == 0))
+    return entries
+
+
+def _split_defaults(statement: str) -> tuple[str, str] | None:
+    """``(scope, settings)`` of a Defaults statement (scope "" for global, ``:user``, ``@host``, ...)."""
+    match = re.match(r"^Defaults([:@>!]\S+)?\s+(.*)$", statement)
+    return (match.group(1) or "", match.group(2)) if match else None
+
+
+def sudoers_adoption_findings(
+    probe: str | None,
+    managed: Sequence[str],
+    role_defaults: Sequence[str],
+    mode: str = "keep",
+    accept_unmanaged: Sequence[str] = (),
+    accept_overrides: Sequence[str] = (),
+    stock: Sequence[str] = (),
+    dropin: str = "/etc/sudoers.d/50-stability-ops",
+    marker: str = "from stability.ops.core_users",
+) -> list[dict]:
+    """Findings for the sudoers files of ``probe`` (``grep -r -H ''`` of /etc/sudoers and /etc/sudoers.d).
+
+    - a drop-in sudo reads that is not in ``managed``, not written by the role earlier (``marker`` in its header
+      comments) and holds statements: ``unmanaged`` (``mode`` keep) or
+      ``drop`` (``mode`` remove), accepted through ``core_users_sudoers_accept_unmanaged``;
+    - statements of /etc/sudoers other than the distribution's (``stock``): ``unmanaged`` (never edited);
+    - ``Defaults`` entries that change one of ``role_defaults`` where they win (scoped ``Defaults:user`` anywhere,
+      global ones read after ``dropin``): ``override``, accepted through ``core_users_sudoers_accept_overrides``.
+    """
+    if mode not in ("keep", "remove"):
+        raise AnsibleFilterError(f"sudoers_adoption_findings: mode must be keep or remove, got {mode!r}")
+    wanted = dict(entry for default in role_defaults for entry in _defaults_entries(default))
+    stock_set = {_squash(line) for line in stock}
+    managed_set = set(managed)
+    findings: list[dict] = []
+    dropin_name = os.path.basename(dropin)
+    for path, lines in sorted(grep_files(probe).items(), key=lambda item: (item[0] != SUDOERS, item[0])):
+        name = os.path.basename(path)
+        in_dir = os.path.dirname(path) == SUDOERS_DIR
+        # sudo skips drop-in names with a dot or ending in '~' (sudoers(5)).
+        if path in managed_set or (in_dir and ("." in name or name.endswith("~"))) or not (in_dir or path == SUDOERS):
+            continue
+        # Written by the role under a name core_users_sudoers no longer lists: the collection's own.
+        if in_dir and any(marker in line for line in lines[:5]):
+            continue
+        statements = _sudoers_lines(lines)
+        removed = in_dir and mode == "remove"
+        if path == SUDOERS:
+            extra = [text for text in statements if text not in stock_set and not _split_defaults(text)
+                     and not text.startswith(("@include", "#include"))]
+            if extra:
+                findings.append(finding(path, "unmanaged", f"rules the collection does not manage (never edited): "
+                                        f"{_shorten(extra)}", "core_users_sudoers_accept_unmanaged",
+                                        accept_unmanaged))
+        elif statements:
+            rules = [text for text in statements if not _split_defaults(text)] or statements
+            if removed:
+                detail = ("not managed by the collection, removed (core_users_sudoers_unmanaged: remove): "
+                          f"{_shorten(rules)}")
+            else:
+                detail = f"not managed by the collection, kept as it is: {_shorten(rules)}"
+            findings.append(finding(path, "drop" if removed else "unmanaged", detail,
+                                    "core_users_sudoers_accept_unmanaged", accept_unmanaged))
+        if removed:
+            continue
+        after_dropin = in_dir and name > dropin_name
+        past_include = False
+        for text in statements:
+            if path == SUDOERS and text.startswith(("@includedir", "#includedir")):
+                past_include = True
+            parts = _split_defaults(text)
+            if not parts:
+                continue
+            scope, settings = parts
+            wins = bool(scope) or after_dropin or past_include
+            changed = [entry for entry in _defaults_entries(settings)
+                       if entry[0] in wanted and entry[1] != wanted[entry[0]]]
+            if wins and changed:
+                names = ", ".join(sorted({entry[0] for entry in changed}))
+                who = f"for {scope[1:]}" if scope else "for everyone"
+                findings.append(finding(f"{path}: {text}", "override",
+                                        f"overrides the role's Defaults {names} {who} (core_users_sudo_defaults)",
+                                        "core_users_sudoers_accept_overrides", accept_overrides))
+    return findings
+
+
+# --- sysctl ----------------------------------------------------------------------------------------------------
+
+def sysctl_adoption_findings(
+    overrides: Sequence[Mapping[str, Any]],
+    dropin: str,
+    accept: Sequence[str] = (),
+    last_dropin: str | None = None,
+    vendor_dirs: Sequence[str] = ("/usr/lib/sysctl.d", "/lib/sysctl.d"),
+    sysctl_conf: str = "/etc/sysctl.conf",
+) -> list[dict]:
+    """Findings for the ``overrides`` of the sysctl_state module (``{name, file, value}``: a file read after
+    ``dropin`` at boot sets a managed parameter to another value).
+
+    Each is an ``override`` accepted through ``core_sysctl_accept_overrides`` (by parameter name). With
+    ``last_dropin`` (core_sysctl_dropin_last) the role's file moves there: overrides from files that sort before it
+    no longer win, reported as accepted findings that say so. Files of the distribution (``vendor_dirs``) are no
+    finding; the role's boot report (:func:`sysctl_boot_report`) still names them.
+    """
+    findings = []
+    for entry in overrides:
+        if not isinstance(entry, Mapping) or not {"name", "file", "value"} <= set(entry):
+            raise AnsibleFilterError(f"sysctl_adoption_findings: not an override of sysctl_state: {entry!r}")
+        path = str(entry["file"])
+        if os.path.dirname(path) in vendor_dirs:
+            continue
+        where = f"{path} sets {entry['name']} = {entry['value']} and is read after {dropin} at boot"
+        if last_dropin and _moved_past(path, last_dropin, sysctl_conf):
+            findings.append({**finding(str(entry["name"]), "override",
+                                       f"{where}; the role writes {last_dropin} instead, read after it, so the "
+                                       "role's value wins at boot", "core_sysctl_dropin_last"), "accepted": True})
+            continue
+        findings.append(finding(str(entry["name"]), "override",
+                                f"{where}, so its value wins at boot over the role's; accept it, or set "
+                                "core_sysctl_dropin_last: true to write the role's drop-in last",
+                                "core_sysctl_accept_overrides", accept))
+    return findings
+
+
+def _moved_past(path: str, last_dropin: str, sysctl_conf: str) -> bool:
+    return path != sysctl_conf and os.path.basename(path) < os.path.basename(last_dropin)
+
+
+def sysctl_boot_report(overrides: Sequence[Mapping[str, Any]], dropin: str, last_dropin: str | None = None,
+                       sysctl_conf: str = "/etc/sysctl.conf") -> list[str]:
+    """One line per parameter whose drop-in value does not win at boot (a later file sets another): what
+    core_sysctl says instead of "applied at the next boot"."""
+    lines = []
+    for entry in overrides:
+        if last_dropin and _moved_past(str(entry["file"]), last_dropin, sysctl_conf):
+            continue
+        lines.append(f"{entry['name']}: not applied at boot, {entry['file']} sets {entry['value']} after "
+                     f"{last_dropin or dropin}")
+    return lines
+
+
+# --- chrony ----------------------------------------------------------------------------------------------------
+
+def chrony_adoption_findings(
+    probe: str | None,
+    rendered: Sequence[str],
+    stock: Sequence[str] = (),
+    accept_drop: Sequence[str] = (),
+    accept_unmanaged: Sequence[str] = (),
+    conf: str = "/etc/chrony/chrony.conf",
+    managed_marker: str = "Ansible managed",
+) -> list[dict]:
+    """Findings for chrony's configuration in ``probe`` (``grep -r -H ''`` of chrony.conf, conf.d, sources.d).
+
+    - a ``server``/``pool``/``peer``/``allow``/``deny``/``local``/``refclock`` line of ``conf`` that the role's
+      file (``rendered``: its sources and core_time_chrony_extra_config) does not hold and that is not the
+      distribution's (``stock``): ``drop``, carried with ``core_time_chrony_extra_config`` or accepted through
+      ``core_time_chrony_accept_drop``. A file the role wrote (``managed_marker`` in its first lines) is its own.
+    - such lines in the drop-in directories, which the role's file still reads: ``unmanaged``, accepted through
+      ``core_time_chrony_accept_unmanaged`` (by file).
+    """
+    keep = {_squash(line) for line in [*rendered, *stock]}
+    findings = []
+    for path, lines in sorted(grep_files(probe).items(), key=lambda item: (item[0] != conf, item[0])):
+        directives = [_squash(line) for line in lines
+                      if _squash(line).split(" ", 1)[0] in CHRONY_DIRECTIVES]
+        if path == conf:
+            if any(managed_marker in line for line in lines[:3]):
+                continue
+            findings.extend(
+                finding(line, "drop", f"in {conf}, which the role replaces; the line would be gone",
+                        "core_time_chrony_accept_drop", accept_drop, carry_with="core_time_chrony_extra_config")
+                for line in directives if line not in keep)
+        elif directives:
+            findings.append(finding(path, "unmanaged", f"read by the role's chrony.conf but not managed by it: "
+                                    f"{_shorten(directives)}", "core_time_chrony_accept_unmanaged",
+                                    accept_unmanaged))
+    return findings
+
+
+# --- apt -------------------------------------------------------------------------------------------------------
+
+def apt_reason(output: str | None) -> str:
+    """apt's own reason in its output: its ``E:`` lines (or ``Err:`` and the reason under it), joined."""
+    lines = [line.strip() for line in (output or "").splitlines() if line.startswith("E: ")]
+    if not lines:
+        lines = [line.strip() for line in (output or "").splitlines() if APT_REASON.match(line)]
+    return " ".join(lines)
+
+
+def apt_unfetchable_findings(probe: Mapping[str, Any] | None, packages: Sequence[str],
+                             accept: Sequence[str] = ()) -> list[dict]:
+    """Findings for the missing ``packages`` when ``probe`` (the registered result of ``apt-get install
+    --download-only`` of them) failed: ``unfetchable`` with apt's reason, accepted through
+    ``core_packages_accept_unfetchable``. When apt names packages in its errors, those are the findings, each with
+    its own reason; otherwise every package gets the run's reason."""
+    if not probe or not packages or int(probe.get("rc", 0)) == 0:
+        return []
+    output = f"{probe.get('stdout', '')}\n{probe.get('stderr', '')}"
+    named: dict[str, str] = {}
+    for line in output.splitlines():
+        for pattern in APT_PACKAGE_ERRORS:
+            match = pattern.match(line)
+            if match:
+                named[match.group("name")] = line[3:].strip()
+        match = APT_FETCH_ERROR.match(line)
+        if match:
+            package = match.group("file").split("_", 1)[0]
+            named[package] = f"failed to fetch {match.group('file')}: {match.group('reason')}"
+    fallback = apt_reason(output) or f"apt-get exited with {probe.get('rc')}"
+    findings = []
+    for package in packages:
+        name = re.sub(r"[=<>].*$", "", package)
+        # apt stops at a package it cannot find: the others were not tried, so only the named ones are findings.
+        if named and name not in named:
+            continue
+        reason = named.get(name) or fallback
+        findings.append(finding(name, "unfetchable", f"not installed and the host cannot download it: {reason}",
+                                "core_packages_accept_unfetchable", accept))
+    return findings
+
+
+class FilterModule:
+    """Adoption findings of the core roles."""
+
+    def filters(self):
+        return {
+            "sudoers_adoption_findings": sudoers_adoption_findings,
+            "sysctl_adoption_findings": sysctl_adoption_findings,
+            "sysctl_boot_report": sysctl_boot_report,
+            "chrony_adoption_findings": chrony_adoption_findings,
+            "apt_unfetchable_findings": apt_unfetchable_findings,
+        }
