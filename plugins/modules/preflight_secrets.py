@@ -12,28 +12,44 @@ module: preflight_secrets
 short_description: Assert that no plaintext secret can reach a host, a log or the repository
 version_added: 0.1.0
 description:
-  - Controller-side check (no module is sent to any host) of every vars and secrets file.
+  - Controller-side check (no module is sent to any host) of every file that ansible-core loads for the run.
+  - What it reads, as ansible-core 2.19 reads it (O(discover=true)) - the inventory sources themselves (INI host and
+    group variables such as C(ansible_password=), YAML/JSON/TOML inventories, directories walked as the inventory
+    manager walks them); every C(group_vars)/C(host_vars) file next to an inventory source or a playbook of the run,
+    found as the C(host_group_vars) vars plugin finds it (no extension or C(.yml)/C(.yaml)/C(.json), directories
+    recursed, hidden and backup files skipped, symlinks followed, host names such as C(db1.example.com)); the
+    C(vars_files), C(include_vars) and role C(vars)/C(defaults) files reached statically from the playbooks on the
+    command line and the playbooks they import.
+  - What it cannot read is listed under RV(unscanned) and in the message, by name and reason, never silently -
+    host lists (C(-i web1,)) load no file, inventory scripts and plugin configurations return hosts it cannot see,
+    templated paths are not guessed.
   - A file passes only if it is a well-formed Ansible Vault file (C($ANSIBLE_VAULT;1.1;AES256), or C(1.2) with a
-    vault id), a complete SOPS file (mac, lastmodified, version, at least one age recipient, every value
-    C(ENC[AES256_GCM,...]) except keys excluded by the file's C(unencrypted_suffix)/C(unencrypted_regex), recipients
-    equal to the matching C(.sops.yaml) creation rule), or a plain vars file with no secret-looking key (password,
-    token, secret, key, ...) unless its value is an inline C(!vault).
-  - Hygiene is checked too. Age private keys and vault password text must not appear in any checked or
-    git-tracked file, the age key file must live outside the repository and inventory, and key files must not be
-    readable by group or others.
+    vault id), a complete SOPS file (mac, lastmodified, version, recipients equal to the matching C(.sops.yaml)
+    creation rule, every value encrypted that sops encrypts), or a plain vars file with no secret-looking key
+    (password, token, secret, key, ...) unless its value is an inline C(!vault).
+  - Hygiene is checked too. Private key material (age, PEM, OpenSSH) and vault password text must not appear in
+    any file of the repository or inventory tree, tracked by git or not; the age key file must live outside the
+    repository and inventory; key files and vault password files (configured or given with
+    C(--vault-password-file)/C(--vault-id)) must not be readable by group or others.
   - Fails with one message listing every offending file and the rule it broke. The message and the result
     never contain a secret value.
-  - The rules live in C(plugins/plugin_utils/secrets_preflight.py) and are shared with the scripts and tests.
+  - The rules live in C(plugins/plugin_utils/secrets_preflight.py), the discovery in
+    C(plugins/plugin_utils/secrets_discovery.py); both are shared with the scripts and tests.
 options:
   paths:
     description:
-      - Files, directories (walked recursively, vars files only) and globs to check. Relative paths are relative
-        to the playbook directory.
-      - Defaults to C(group_vars/), C(host_vars/) and C(secrets*.yml) next to every inventory source
-        (from C(ansible_inventory_sources)). Default paths that do not exist are skipped; an explicit path that
-        does not exist is a failure.
+      - Extra files, directories (walked recursively, vars files only) and globs to check, on top of what ansible
+        loads for the run.
+      - A relative path resolves against the directory of the first playbook of the run (never the installed
+        collection), then against each inventory directory. An explicit path that does not exist is a failure.
     type: list
     elements: path
+  discover:
+    description:
+      - Read what ansible-core loads for this run (inventory sources, C(group_vars)/C(host_vars), C(vars_files),
+        C(include_vars), role vars). With V(false) only O(paths) and the hygiene checks run.
+    type: bool
+    default: true
   decrypt:
     description:
       - Also prove that every Vault file and inline C(!vault) value decrypts with the vault ids given to this
@@ -58,12 +74,18 @@ options:
   repository_root:
     description:
       - Root of the repository for the hygiene checks. Defaults to the git top level of the first inventory
-        directory, or that directory when it is not in a git repository.
+        directory (or of the playbook directory without one), or that directory when it is not in a git
+        repository.
     type: path
-  scan_tracked_files:
-    description: Scan every git-tracked file of O(repository_root) for age private keys and vault password text.
+  scan_tree:
+    description:
+      - Scan for private key material and vault password text, whatever the extension, every file of each
+        inventory directory and each playbook directory of the run (git-ignored ones too; virtualenvs and tool
+        caches skipped) and every tracked or untracked, not git-ignored, file of O(repository_root) (every file
+        when it is not a git work tree). Reads are bounded per file; large files are still scanned.
     type: bool
     default: true
+    aliases: [scan_tracked_files]
   secret_key_regex:
     description: Extra regular expression (case-insensitive, searched) for key names that must be treated as secret.
     type: str
@@ -82,7 +104,8 @@ attributes:
     platforms: posix
     description:
       - Runs on the controller only (an action plugin); no module is sent to a host, so the targets' platform does
-        not matter. The controller needs C(git) for O(scan_tracked_files) and, with O(decrypt=true), C(sops).
+        not matter. The controller needs C(git) for the tracked files of O(scan_tree) and, with O(decrypt=true),
+        C(sops).
 author:
   - Stability Ops maintainers (@stability-ops)
 notes:
@@ -99,17 +122,22 @@ EXAMPLES = r"""
   stability.ops.preflight_secrets:
     decrypt: true
 
-- name: Check explicit files and a glob
+- name: Also check files ansible does not load by itself (relative to the playbook directory)
   stability.ops.preflight_secrets:
     paths:
-      - "{{ inventory_dir }}/group_vars"
-      - "{{ inventory_dir }}/secrets*.yml"
+      - files/credentials
+      - "secrets*.yml"
     secret_key_ignore_regex: "^core_ssh_host_key$"
+
+- name: Only explicit paths and the hygiene checks
+  stability.ops.preflight_secrets:
+    discover: false
+    paths: [inventories/prod/group_vars]
 """
 
 RETURN = r"""
 files:
-  description: One entry per checked file (and per hygiene finding).
+  description: One entry per checked file (and per hygiene or layout finding, such as a symlink loop).
   returned: always
   type: list
   elements: dict
@@ -129,11 +157,19 @@ violations:
   returned: always
   type: list
   elements: dict
+unscanned:
+  description:
+    - Sources that ansible reads but whose content was not checked, each with C(source) (a path, a host list or a
+      templated path as written) and a value-free C(reason). Also listed in RV(msg).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{source: "web1,", reason: "host list: it names hosts only and loads no file; ..."}]
 summary:
-  description: Counts of checked and offending files, by kind and by rule.
+  description: Counts of checked, offending and unscanned sources, by kind and by rule.
   returned: always
   type: dict
-  sample: {checked: 3, offending: 1, by_kind: {plain: 2, sops: 1}, rules: {plaintext-secret: 1}}
+  sample: {checked: 3, offending: 1, unscanned: 0, by_kind: {plain: 2, sops: 1}, rules: {plaintext-secret: 1}}
 msg:
   description: Human readable verdict listing every offending file and rule.
   returned: always

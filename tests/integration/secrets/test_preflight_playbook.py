@@ -85,7 +85,8 @@ def test_good_sops_secrets_pass_and_reach_hosts(inventory, keys, tmp_path):
     result = run_playbook(playbook, inventory, keys[0], "--check")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    assert "Secrets preflight passed: 1 file(s) checked" in out
+    # the SOPS file and the YAML inventory itself (ansible loads both)
+    assert "Secrets preflight passed: 2 file(s) checked" in out
     assert "TASK [The secret arrives decrypted]" in out
     assert lib.SECRET not in out
     # and for real (not check mode) the host tasks run after the preflight
@@ -98,10 +99,22 @@ def test_good_sops_secrets_pass_and_reach_hosts(inventory, keys, tmp_path):
 def test_missing_required_group_fails_the_preflight(inventory, keys, tmp_path):
     (inventory / "hosts.yml").write_text(HOSTS.replace("db: {hosts: {db1: {}}}", "db: {hosts: {}}"))
     playbook, _marker = deploy_playbook(tmp_path)
-    result = run_playbook(playbook, inventory, keys[0])
+    result = run_playbook(playbook, inventory, keys[0], "-e", '{"preflight_assertions_required_groups": ["web", "db"]}')
     assert result.returncode != 0
     assert "lacks required group(s) or their hosts: db." in result.stdout
+    assert "preflight_assertions_required_groups (default [production])" in result.stdout
     assert "TASK [Touch the marker]" not in result.stdout
+
+
+@pytest.mark.slow
+def test_the_default_required_groups_are_production_only(inventory, keys, tmp_path):
+    """web and db are no longer required: an inventory with production hosts only passes the group check."""
+    (inventory / "hosts.yml").write_text(HOSTS.replace("web: {hosts: {web1: {}}}", "app: {hosts: {web1: {}}}")
+                                         .replace("db: {hosts: {db1: {}}}", "cache: {hosts: {db1: {}}}"))
+    playbook, _marker = deploy_playbook(tmp_path)
+    result = run_playbook(playbook, inventory, keys[0], "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lacks required group(s)" not in result.stdout
 
 
 @pytest.mark.parametrize(("bound", "value"), [("min", "99.0.0"), ("max", "2.19.0")], ids=["too-old", "untested-newer"])

@@ -99,3 +99,80 @@ def test_creation_rule_match_is_relative_to_config(tmp_path):
     assert sops_files.match_rule(config, rules, tmp_path / "prod" / "x.sops.yml").age == ["a", "b"]
     assert sops_files.match_rule(config, rules, tmp_path / "lab" / "prod" / "x.sops.yml").age == ["c"]
     assert sops_files.find_config(tmp_path / "prod" / "deep") == config.resolve()
+
+
+# --------------------------------------------------------------------------- heuristic, rules, sops selectors
+
+@pytest.mark.parametrize("name", [
+    "ldap_bind_pw", "db_password2", "DBPassword", "password_postgres", "secret_key_base", "PGPASSWORD",
+    "mysql_root_pwd", "smtp_passwd", "redis_pass", "admin_pin", "awsSecretAccessKey", "oauth_client_secret",
+    "ansible_become_pass", "ansible_ssh_pass", "api_key", "private_key", "secrets", "wifi_psk", "totp_seed"])
+def test_heuristic_positives(name):
+    assert sp.is_secret_key(name) is True
+
+
+@pytest.mark.parametrize("name", [
+    "ssh_public_key", "host_fingerprint", "gpg_key_fingerprint", "key_file", "tls_key_file", "key_name", "keyboard",
+    "keyboard_layout", "password_min_length", "token_ttl", "secret_name", "passport_number", "salt_master",
+    "ssh_host_key_algorithms", "primary_key", "sort_key", "region", "password_hash_algorithm", "token_url",
+    "/etc/security/opasswd", "/etc/ssh/ssh_host_ed25519_key", "~/.ssh/id_ed25519"])
+def test_heuristic_false_positives(name):
+    assert sp.is_secret_key(name) is False
+
+
+def test_check_data_applies_vars_rules_to_parsed_inventory_variables(tmp_path):
+    checker = sp.Checker(sp.Options(base_dir=str(tmp_path)))
+    result = sp.FileResult(path="inv/hosts.ini")
+    data = {"ansible_become_pass": lib.SECRET, "ansible_host": "10.0.0.1", "backup": f"s3://u:{lib.SECRET}@h/b"}
+    checker.check_data(tmp_path / "hosts.ini", data, result, origin="host web1")
+    assert sorted(v.rule for v in result.violations) == ["connection-password", "url-credentials"]
+    assert all("(host web1)" in v.detail for v in result.violations)
+    assert lib.SECRET not in json.dumps(result.as_dict())
+
+
+def test_scan_key_material_reads_large_files_head_middle_and_tail(material, tmp_path):
+    checker = sp.Checker(sp.Options(base_dir=str(tmp_path)))
+    key = material.key.private_text
+    for name, content in [("head.bin", key + "x" * (5 << 20)), ("middle", "x" * (3 << 20) + key + "y" * (3 << 20)),
+                          ("tail.key", "x" * (5 << 20) + key),
+                          ("escaped.json", "".join(f"\\u{ord(ch):04x}" for ch in key))]:
+        (tmp_path / name).write_text(content)
+        found = checker.scan_key_material(tmp_path / name)
+        assert found is not None and [v.rule for v in found.violations] == ["age-private-key"], name
+    (tmp_path / "clean.txt").write_text("nothing\n")
+    assert checker.scan_key_material(tmp_path / "clean.txt") is None
+
+
+@pytest.mark.parametrize(("flags", "plain", "clear"), [
+    (["--encrypted-regex", "^(data|stringData)$"], "data:\n  cert: x\nregion: eu\ndb_password: y\n",
+     {"region", "db_password"}),
+    (["--unencrypted-regex", "^db_"], "db_password: x\nregion: eu\nnested:\n  db_token: y\n",
+     {"db_password", "nested.db_token"}),
+    (["--encrypted-suffix", "_secret"], "app_secret: x\nregion: eu\nlist_secret:\n  - a\n", {"region"}),
+    (["--unencrypted-suffix", "_clear"], "note_clear: x\ndb_password: y\nmeta_clear:\n  token: z\n",
+     {"note_clear", "meta_clear.token"}),
+    ([], "db_password: x\nnote_unencrypted: y\n", {"note_unencrypted"}),
+], ids=["encrypted-regex", "unencrypted-regex", "encrypted-suffix", "unencrypted-suffix", "default-suffix"])
+def test_sops_encrypts_matches_real_sops(material, flags, plain, clear):
+    """Our reading of the selectors gives exactly the leaves real sops leaves in clear."""
+    proc = __import__("subprocess").run(
+        [lib.SOPS, "--encrypt", "--age", material.key.public, *flags, "--input-type", "yaml", "--output-type", "yaml",
+         "/dev/stdin"], input=plain.encode(), capture_output=True, check=True)
+    data = sp.load_vars_text(proc.stdout.decode())
+    selectors = sops_files.metadata_selectors(data["sops"])
+    body = {k: v for k, v in data.items() if k != "sops"}
+    actual = {".".join(keys) for keys, _parts, value in sops_files._leaves(body) if not str(value).startswith("ENC[")}
+    assert actual == clear
+    predicted = {".".join(keys) for keys, _parts, _value in sops_files._leaves(sp.load_vars_text(plain))
+                 if not sops_files.sops_encrypts(list(keys), selectors)}
+    assert predicted == clear
+
+
+def test_keys_left_in_clear_by_a_creation_rule(tmp_path):
+    config = tmp_path / ".sops.yaml"
+    config.write_text("creation_rules:\n  - encrypted_regex: ^(data|stringData)$\n    age: a\n"
+                      "    pgp: 'ab cd'\n    key_groups:\n      - kms:\n          - arn: arn:1\n")
+    rule = sops_files.load_rules(config)[0]
+    data = {"region": "eu", "data": {"x": 1}, "db_password": "y", "api_tokens": {lib.SECRET: "ci"}}
+    assert sops_files.keys_left_in_clear(rule, data, sp.is_secret_key) == ["db_password", "api_tokens.<redacted key>"]
+    assert rule.recipients() == {("age", "a"), ("pgp", "ABCD"), ("kms", "arn:1")}

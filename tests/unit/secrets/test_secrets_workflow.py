@@ -4,6 +4,7 @@ agreement of its documentation and the three collection playbooks with its argum
 from __future__ import annotations
 
 import re
+import subprocess
 from unittest.mock import MagicMock
 
 import pytest
@@ -80,7 +81,7 @@ def test_each_playbook_passes_every_option_from_its_prefixed_variable(operation)
          "rotation=add_recipient needs recipient (stability_ops_secrets_recipient)"),
         ({"operation": "nope"}, "operation must be one of add_placeholders, migrate_vault_to_sops, rotate_keys"),
         ({"operation": "add_placeholders", "spec": "s.yml", "vault_ids": ["no-at-sign"]},
-         "vault_ids entries are ID@FILE, got 'no-at-sign'"),
+         "vault_ids entries are ID@FILE, got <redacted> (10 characters, no '@')"),
     ],
     ids=["misplaced", "misplaced-bool", "required", "required-recipient", "operation", "vault-id-form"],
 )
@@ -99,7 +100,7 @@ def test_run_refuses_options_that_cannot_work(tmp_path, options, message):
         ("secrets: [{name: a, generator: dice}]\n", "{spec}: a: generator must be one of password, hex, token, uuid"),
         ("secrets: [{name: a, length: 8}]\n", "{spec}: a: length must be between 16 and 256"),
         ("secrets: [{name: a, length: many}]\n", "{spec}: a: length must be a number"),
-        ("secrets: [a\n", "{spec}: not a YAML spec (ParserError)"),
+        ("secrets: [a\n", "not a YAML spec: {spec}:2:1: expected ',' or ']', but got <redacted>"),
         ("secrets: [a]\n", "no target: set target (stability_ops_secrets_target) or 'target' in the spec"),
     ],
     ids=["missing", "no-list", "bad-name", "generator", "length", "length-type", "yaml", "no-target"],
@@ -145,7 +146,8 @@ def test_merge_placeholders_adds_only_missing_keys_and_keeps_comments():
 def test_an_invalid_decrypted_document_is_refused_without_quoting_it():
     with pytest.raises(wf.WorkflowError) as caught:
         wf.merge_placeholders(f"db_password: [{lib.SECRET}\n".encode(), [wf.SecretSpec("x")])
-    assert str(caught.value) == "the decrypted secrets document is not valid YAML (ParserError)"
+    assert str(caught.value) == ("the decrypted secrets document is not valid YAML: YAML:2:1: expected ',' or ']', "
+                                 "but got <redacted>")
     with pytest.raises(wf.WorkflowError) as caught:
         wf._plain_load(f"a: b: {lib.SECRET}\n".encode())
     assert lib.SECRET not in str(caught.value)
@@ -189,7 +191,7 @@ def test_migration_check_mode_verifies_and_writes_nothing(tmp_path, material):
     runner = sops_files.SopsRunner(age_key_file=str(material.key.path))
     report = wf.migrate_vault_to_sops(source, None, material.vault_secrets, runner, check=True)
     assert report.changed and report.keys == 3 and report.names == ["db_password", "api_token", "service_port"]
-    assert report.steps[-1] == "would remove the vault backup after verification"
+    assert report.steps[-1] == "would keep the vault backup until you remove it"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sops.yaml", "secrets.yml"]
 
 
@@ -266,7 +268,7 @@ def test_the_action_plugin_hands_validated_options_check_mode_and_vault_secrets_
     [
         (wf.WorkflowError("x is not encrypted"), "add_placeholders refused: x is not encrypted", False),
         (sops_files.SopsError("no key"), "add_placeholders failed: SopsError: no key", False),
-        (KeyError("boom"), "add_placeholders could not run: KeyError: 'boom'", True),
+        (KeyError("boom"), "add_placeholders could not run: unexpected KeyError", True),
     ],
     ids=["refusal", "known-error", "unexpected"],
 )
@@ -295,3 +297,139 @@ def test_invalid_options_fail_even_in_check_mode(monkeypatch, args, message):
         make_action(args, check_mode=True).run(task_vars={})
     assert message in str(caught.value)
     run.assert_not_called()
+
+
+# --------------------------------------------------------------------------- never plaintext, resumable rotation
+
+
+def sops_encrypt_as(plain: str, fmt: str, key: lib.AgeKey) -> str:
+    proc = subprocess.run([lib.SOPS, "--encrypt", "--age", key.public, "--input-type", fmt, "--output-type", fmt,
+                           "/dev/stdin"], input=plain.encode(), capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "plain"),
+    [
+        ("a.sops.yml", "yaml", f"db_password: {lib.SECRET}\n"),
+        ("b.json", "json", f'{{"db_password": "{lib.SECRET}"}}'),
+        ("app.env", "dotenv", f"DB_PASSWORD={lib.SECRET}\n"),
+        ("app-secrets", "dotenv", f"DB_PASSWORD={lib.SECRET}\n"),
+        ("settings.ini", "ini", f"[db]\npassword = {lib.SECRET}\n"),
+        ("blob.bin", "binary", f"raw {lib.SECRET}\n"),
+        ("blob", "binary", f"raw {lib.SECRET}\n"),
+    ],
+    ids=["yaml", "json", "dotenv", "dotenv-no-extension", "ini", "binary", "binary-no-extension"],
+)
+def test_sops_files_are_recognised_by_their_own_metadata(tmp_path, material, name, fmt, plain):
+    path = tmp_path / name
+    path.write_text(sops_encrypt_as(plain, fmt, material.key))
+    found = wf.read_sops_file(path)
+    assert found is not None and found.fmt == fmt
+    assert wf.metadata_recipients(found.metadata) == {f"age:{material.key.public}"}
+    assert isinstance(found.metadata["mac"], str) and found.metadata["mac"].startswith("ENC[AES256_GCM,")
+    assert [f.path for f in wf.discover_sops_files([tmp_path])] == [path]
+    # the type sops is told when the name would mislead it, and it decrypts with it
+    wf.sops_decrypt_file(sops_files.SopsRunner(age_key_file=str(material.key.path)), found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["db_password: x\nsops: nope\nmac: y\n", "A=1\nsops_version=3\n", "[sops]\nversion = 3\n", '{"data": 1}',
+     "\x00\xff"],
+    ids=["yaml-sops-not-mapping", "dotenv-without-mac", "ini-without-mac", "json-without-sops", "binary-junk"],
+)
+def test_files_without_sops_metadata_are_not_sops_files(tmp_path, text):
+    path = tmp_path / "x.env"
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape") if "\x00" not in text else b"\x00\xff")
+    assert wf.read_sops_file(path) is None
+
+
+def test_flattened_metadata_is_unflattened_as_sops_writes_it():
+    flat = {"age__list_0__map_recipient": "age1a", "age__list_1__map_recipient": "age1b", "mac": "m",
+            "key_groups__list_0__map_age__list_0__map_recipient": "age1c", "unencrypted_suffix": "_u"}
+    assert wf._unflatten(flat) == {"age": [{"recipient": "age1a"}, {"recipient": "age1b"}], "mac": "m",
+                                   "key_groups": [{"age": [{"recipient": "age1c"}]}], "unencrypted_suffix": "_u"}
+
+
+def test_a_ciphertext_with_secrets_in_clear_fails_its_check(tmp_path, material):
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n  - encrypted_regex: ^(data|stringData)$\n    age: {material.key.public}\n")
+    plain = {"db_password": lib.SECRET, "region": "eu", "data": {"token": "t0ken-value"}}
+    runner = sops_files.SopsRunner(config=config, age_key_file=str(material.key.path))
+    target = tmp_path / "s.sops.yml"
+    ciphertext = runner.encrypt(yaml.safe_dump(plain).encode(), target)
+    _config, rule = wf.target_rule(target, runner)
+    problems = wf.check_ciphertext(ciphertext, plain, rule, target)
+    assert problems == ["secret-looking key(s) in clear: db_password",
+                        "the plaintext of db_password appears in the ciphertext"]
+    with pytest.raises(wf.WorkflowError) as caught:
+        wf.refuse_clear_keys(target, config, rule, plain)
+    assert str(caught.value).startswith(f"creation rule #0 of {config} (encrypted_regex: ^(data|stringData)$) would "
+                                        f"leave secret-looking key(s) in clear in {target}: db_password; nothing")
+    other = lib.make_age_key(tmp_path, "other.txt")
+    config.write_text(f"creation_rules:\n  - age: {material.key.public},{other.public}\n")
+    rule = wf.target_rule(target, runner)[1]
+    good = runner.encrypt(yaml.safe_dump(plain).encode(), target)
+    assert wf.check_ciphertext(good, plain, rule, target) == []
+    config.write_text(f"creation_rules:\n  - age: {material.key.public}\n")
+    assert wf.check_ciphertext(good, plain, wf.target_rule(target, runner)[1], target) == [
+        f"its recipients differ from creation rule #0 (not in the rule: age:{other.public})"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (f"  - key_groups:\n      - age: [{ONE}]\n",
+         "creation rule #0 of {config} uses key_groups: rotate_keys does not rewrite key groups (nothing changed); "),
+        (f"  - path_regex: a\n    age: {ONE}\n  - kms: arn:aws:kms:eu-west-1:1:key/x\n    pgp: ABCD\n",
+         "creation rule #1 of {config} has no age recipients (only kms, pgp): rotate_keys only rewrites age "
+         "recipients (nothing changed); add an age list to the rule or "),
+    ],
+    ids=["key_groups", "kms-pgp-only"],
+)
+def test_rules_the_rotation_cannot_rewrite_are_refused_before_anything(tmp_path, rules, message):
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n{rules}")
+    with pytest.raises(wf.WorkflowError) as caught:
+        wf.rotate(config, [], sops_files.SopsRunner(), add=[TWO], rotation="add_recipient")
+    assert str(caught.value) == message.format(config=config) + (
+        "edit that rule by hand, run sops updatekeys --yes FILE on each file it covers, then run this playbook with "
+        "rotation (stability_ops_secrets_rotation)=verify")
+
+
+def test_a_pending_journal_refuses_another_rotation_and_an_unreadable_one_is_named(tmp_path):
+    config = tmp_path / ".sops.yaml"
+    config.write_text(f"creation_rules:\n  - age: {ONE}\n")
+    journal = tmp_path / wf.JOURNAL_NAME
+    wf.write_journal(config, {"schema": wf.JOURNAL_SCHEMA, "rotation": "remove_recipient", "recipient": TWO,
+                              "files": {"a.sops.yml": "done"}})
+    assert oct(journal.stat().st_mode & 0o777) == "0o644"
+    with pytest.raises(wf.WorkflowError) as caught:
+        wf.rotate(config, [], sops_files.SopsRunner(), rotate_data_key=True, rotation="rotate_data_key")
+    assert str(caught.value) == (f"an interrupted remove_recipient of {TWO} is recorded in {journal}: run that "
+                                 "rotation again to finish it before starting another (nothing changed)")
+    journal.write_text("{half a jour")
+    with pytest.raises(wf.WorkflowError, match=r"is not a rotation journal this version can read"):
+        wf.rotate(config, [], sops_files.SopsRunner(), rotate_data_key=True, rotation="rotate_data_key")
+
+
+def test_keep_backup_is_deprecated_and_ignored(tmp_path, monkeypatch):
+    called = MagicMock(return_value=wf.MigrationReport(source="s", target="t", backup="b", changed=True))
+    monkeypatch.setattr(wf, "migrate_vault_to_sops", called)
+    result = wf.run({"operation": "migrate_vault_to_sops", "source": "s.yml", "keep_backup": False},
+                    base_dir=tmp_path, check=True)
+    assert "keep_backup" not in called.call_args.kwargs
+    assert result["deprecations"] == [{
+        "msg": "keep_backup (stability_ops_secrets_keep_backup) is deprecated: the Vault backup is always kept until "
+               "you remove it; the option is ignored", "version": "1.0.0", "collection_name": "stability.ops"}]
+    without = wf.run({"operation": "migrate_vault_to_sops", "source": "s.yml"}, base_dir=tmp_path, check=True)
+    assert "deprecations" not in without
+
+
+def test_an_unexpected_exception_shows_no_value_not_even_in_its_traceback(monkeypatch):
+    monkeypatch.setattr(wf, "run", MagicMock(side_effect=ValueError(f"invalid literal for int(): '{lib.SECRET}'")))
+    result = make_action({"operation": "add_placeholders", "spec": "s.yml"}).run(task_vars={})
+    assert result["msg"] == "add_placeholders could not run: unexpected ValueError"
+    assert lib.SECRET not in result["exception"] and result["exception"].endswith("\nValueError\n")
+    assert 'secrets_workflow.py", line ' in result["exception"]

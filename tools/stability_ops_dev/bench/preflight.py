@@ -137,7 +137,9 @@ def _playbook_run(directory: Path, tree: Tree, deadline: Deadline) -> float:
     playbook.write_text(
         "- name: Bench | secrets preflight through the action plugin\n  hosts: localhost\n  connection: local\n"
         "  gather_facts: false\n  tasks:\n    - name: Check every file\n      stability.ops.preflight_secrets:\n"
-        f"        paths: ['{directory}/group_vars']\n        decrypt: false\n        scan_tracked_files: false\n")
+        f"        paths: ['{directory}/group_vars']\n        decrypt: false\n        scan_tree: false\n"
+        # The rules on the files given, as before discovery existed: what ansible itself loads is not the measure.
+        "        discover: false\n")
     env = ansible_env(SOPS_AGE_KEY_FILE=str(tree.key_file))
     return run_timed(["ansible-playbook", "-i", "localhost,", str(playbook)], env=env, timeout=deadline.left(300),
                      what="preflight playbook").seconds

@@ -1,0 +1,1 @@
+"""The hostile corpus of the secrets preflight: built at test time by ``build``."""
