@@ -6,10 +6,13 @@ from __future__ import annotations
 # Documentation (for ansible-doc) lives in plugins/modules/secrets_workflow.py.
 import traceback
 
-from ansible.errors import AnsibleError
-from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.stability.ops.plugins.plugin_utils import secrets_workflows, sops_files, vault_files
+from ansible_collections.stability.ops.plugins.plugin_utils import (
+    secrets_redaction,
+    secrets_workflows,
+    sops_files,
+    vault_files,
+)
 
 
 class ActionModule(ActionBase):
@@ -17,7 +20,8 @@ class ActionModule(ActionBase):
 
     The options are validated here, the work is done by plugin_utils/secrets_workflows.py. Relative paths are
     relative to the current working directory of ansible-playbook (the user's repository), never to the
-    playbook's directory. The result names files and keys, never a value.
+    playbook's directory. The result names files and keys, never a value: every message built from text the
+    collection does not control (sops, YAML, exceptions) goes through plugin_utils/secrets_redaction.py.
     """
 
     TRANSFERS_FILES = False
@@ -36,16 +40,24 @@ class ActionModule(ActionBase):
         try:
             report = secrets_workflows.run(args, vault_secrets=self._vault_secrets(), check=self._task.check_mode)
         except secrets_workflows.WorkflowError as exc:
-            result.update(failed=True, changed=False, msg=f"{operation} refused: {to_text(exc)}")
+            result.update(failed=True, changed=False, msg=f"{operation} refused: {exc}")
             return result
-        except (sops_files.SopsError, vault_files.VaultFormatError, AnsibleError, OSError) as exc:
+        except sops_files.SopsError as exc:
             result.update(failed=True, changed=False,
-                          msg=f"{operation} failed: {type(exc).__name__}: {to_text(exc)}")
+                          msg=f"{operation} failed: SopsError: {secrets_redaction.redact_sops_stderr(str(exc))}")
             return result
-        except Exception as exc:  # never crash: report as a failed result
+        except vault_files.VaultFormatError as exc:
+            result.update(failed=True, changed=False, msg=f"{operation} failed: VaultFormatError: {exc.detail}")
+            return result
+        except OSError as exc:  # strerror and file name only: never the data being written
             result.update(failed=True, changed=False,
-                          msg=f"{operation} could not run: {type(exc).__name__}: {to_text(exc)}",
-                          exception=traceback.format_exc())
+                          msg=f"{operation} failed: {type(exc).__name__}: {exc.strerror or 'error'}"
+                              f"{f': {exc.filename}' if exc.filename else ''}")
+            return result
+        except Exception as exc:  # never crash, never echo an exception's text (it may quote data)
+            result.update(failed=True, changed=False,
+                          msg=f"{operation} could not run: {secrets_redaction.safe_exception(exc)}",
+                          exception=value_free_traceback(exc))
             return result
         result.update(report)
         result["operation"] = operation
@@ -54,3 +66,11 @@ class ActionModule(ActionBase):
     def _vault_secrets(self):
         """The run's vault secrets (--vault-id, --vault-password-file, ansible.cfg), as the loader holds them."""
         return list(getattr(getattr(self._loader, "_vault", None), "secrets", None) or [])
+
+
+def value_free_traceback(exc: BaseException) -> str:
+    """Where an unexpected exception came from (files, lines, functions, its type), without its message or
+    source lines, which may quote a decrypted value; shown by ansible-playbook -vvv."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    lines = [f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}' for frame in frames]
+    return "Traceback (most recent call last, messages removed):\n" + "\n".join(lines) + f"\n{type(exc).__name__}\n"

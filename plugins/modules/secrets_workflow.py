@@ -17,16 +17,29 @@ description:
     C(stability.ops.rotate_keys).
   - O(operation=add_placeholders) adds the keys of a required secrets spec that the target file lacks, with
     generated values. It never overwrites an existing value, keeps comments and order and writes SOPS (through the
-    sops binary) or, for a file still on Ansible Vault, Vault. Nothing is written when no key is missing.
+    sops binary) or, for a file still on Ansible Vault, Vault. Nothing is written when no key is missing. It refuses
+    a creation rule that would leave a generated value or a secret-looking key in clear (for example an
+    C(encrypted_regex) of C(^(data|stringData\)$)), and checks the ciphertext before writing it.
   - O(operation=migrate_vault_to_sops) moves an Ansible Vault file to SOPS with age. It refuses unless the keys are
     verified (the vault id decrypts the source, C(.sops.yaml) has valid age recipients for the target, the local
-    age key is one of them and a canary round trip works). It keeps a Vault backup until the SOPS file is proven
-    to decrypt to identical values. A file already migrated is left alone.
+    age key is one of them and a canary round trip works) and unless the creation rule encrypts every
+    secret-looking key. Before the Vault source is removed, the new file's metadata and ciphertext are checked
+    (recipients equal to the rule, every secret-looking value C(ENC[...])) and it must decrypt to identical
+    values, in memory and again from disk. The Vault backup C(SOURCE.vault-backup) is always kept; remove it
+    yourself. A file already migrated is left alone.
   - O(operation=rotate_keys) adds or removes an age recipient (C(sops updatekeys)), rotates the data keys
-    (C(sops rotate)) or verifies every SOPS file. Every file and C(.sops.yaml) are restored when the verification
-    after the change fails. Removing a recipient always rotates the data keys too.
+    (C(sops rotate)) or verifies every SOPS file, of every type sops reads (YAML, JSON, dotenv, INI, binary),
+    recognised by its own sops metadata rather than its name. Every file and C(.sops.yaml) are restored when sops
+    or the verification after the change fails. Removing a recipient always rotates the data keys too.
+  - A rotation records its plan and each file's progress in a journal, C(.stability-ops-rotation.json) next to
+    C(.sops.yaml) (file names, states and the public key only, written atomically). A run that was killed is
+    finished by running the same rotation again, which completes only the files not yet done; another rotation
+    and V(verify) are refused while a journal is pending.
+  - Adding or removing a recipient fails, changing nothing, when a creation rule uses C(key_groups) or has no age
+    recipients (PGP, KMS only); the message says how to rewrite such a rule by hand.
   - Plaintext only lives in memory and in pipes to sops. The result and the messages hold file names, key names
-    and public keys, never a secret value.
+    and public keys, never a secret value; a key name that looks like a value is shown as C(<redacted key>).
+    sops' and YAML errors keep their reason (file, line, the hint about E(SOPS_AGE_KEY_FILE)) without values.
   - Relative paths are relative to the current working directory of C(ansible-playbook) (run it from the root of
     your repository), never to the playbook's directory. Files are only written where the options point.
   - The logic lives in C(plugins/plugin_utils/secrets_workflows.py).
@@ -60,9 +73,11 @@ options:
       - The Ansible Vault encrypted vars file to migrate. Required with O(operation=migrate_vault_to_sops).
     type: path
   keep_backup:
-    description: Keep C(SOURCE.vault-backup) (mode 0600) after a verified migration.
+    description:
+      - Deprecated and ignored; will be removed in 1.0.0. The Vault backup C(SOURCE.vault-backup) (mode 0600) is
+        always kept after a migration, until you remove it. Setting the option (to any value) gives a deprecation
+        warning.
     type: bool
-    default: false
   force:
     description: Overwrite an existing O(target) that is not the source with O(operation=migrate_vault_to_sops).
     type: bool
@@ -201,7 +216,7 @@ source:
   returned: success and O(operation=migrate_vault_to_sops)
   type: str
 backup:
-  description: Path of the Vault backup (kept only with O(keep_backup=true)).
+  description: Path of the Vault backup, always kept until you remove it.
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: str
 key_count:
@@ -209,12 +224,12 @@ key_count:
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: int
 names:
-  description: Names of the top-level keys migrated.
+  description: Names of the top-level keys migrated (a name that looks like a value is C(<redacted key>)).
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: list
   elements: str
 backup_kept:
-  description: Whether the Vault backup was kept.
+  description: Whether a Vault backup exists (always true after a migration that wrote the SOPS file).
   returned: success and O(operation=migrate_vault_to_sops) without O(verify_only)
   type: bool
 source_removed:
@@ -235,6 +250,10 @@ files:
   returned: success and O(operation=rotate_keys)
   type: list
   elements: str
+resumed:
+  description: Whether the run finished a rotation interrupted earlier (from its journal).
+  returned: success and O(operation=rotate_keys)
+  type: bool
 rules_changed:
   description: Creation rules of C(.sops.yaml) whose recipients changed (or would change).
   returned: success and O(operation=rotate_keys)

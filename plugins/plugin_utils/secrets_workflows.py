@@ -3,11 +3,18 @@
 """Secrets workflows of the ``stability.ops.secrets_workflow`` action plugin
 (controller only): placeholders, Vault to SOPS migration and age key rotation.
 
-Plaintext only lives in memory and in pipes to sops. Every workflow verifies
-its result by decrypting again, and restores the original ciphertext when the
-verification fails. Reports carry key names, never values. In check mode a
-workflow reads, decrypts and encrypts in memory as a real run would, and
-writes nothing.
+Plaintext only lives in memory and in pipes to sops. Every workflow checks the
+ciphertext it is about to write (every secret-looking value ``ENC[...]``, the
+recipients those of the creation rule) and verifies its result by decrypting
+again, restoring the original ciphertext when a check fails. A creation rule
+that would leave a secret in clear is refused before anything is written.
+Reports carry key names (through the redaction layer), never values; text we
+do not control (sops' stderr, YAML errors, exceptions) only reaches a message
+through :mod:`secrets_redaction`. In check mode a workflow reads, decrypts and
+encrypts in memory as a real run would, and writes nothing.
+
+A rotation keeps a journal (:data:`JOURNAL_NAME`, next to ``.sops.yaml``, file
+names and states only) so that an interrupted run is finished by the next one.
 
 :func:`run` is the entry point: it takes the validated options of the action
 plugin (:func:`argument_spec`), resolves relative paths against the current
@@ -16,7 +23,10 @@ working directory (the user's repository) and returns the task result.
 
 from __future__ import annotations
 
+import configparser
 import io
+import itertools
+import json
 import os
 import re
 import secrets
@@ -24,13 +34,19 @@ import shutil
 import string
 import subprocess
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight, sops_files, vault_files
+from ansible_collections.stability.ops.plugins.plugin_utils import (
+    secrets_preflight,
+    secrets_redaction,
+    sops_files,
+    vault_files,
+)
 
 
 class WorkflowError(RuntimeError):
@@ -64,12 +80,24 @@ def deep_equal(left: Any, right: Any) -> bool:
     return type(left) is type(right) and left == right
 
 
-def _plain_load(data: bytes) -> Any:
-    """Parse decrypted YAML. PyYAML's errors quote the document: never let one out."""
+def _plain_load(data: bytes, path: str | Path | None = None, what: str = "the decrypted document") -> Any:
+    """Parse decrypted YAML. PyYAML's errors quote the document: only file, line and problem get out."""
     try:
         return yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise WorkflowError(f"the decrypted document is not valid YAML ({type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        reason = secrets_redaction.redact_yaml_error(exc, path)
+        raise WorkflowError(f"{what} is not valid YAML: {reason}") from None
+    except (UnicodeDecodeError, ValueError, TypeError) as exc:  # e.g. !!int on a non-number
+        raise WorkflowError(f"{what} cannot be read: {secrets_redaction.safe_exception(exc, path)}") from None
+
+
+def is_secret(name: Any) -> bool:
+    return secrets_preflight.is_secret_key(str(name))
+
+
+def sops_reason(exc: BaseException, path: str | Path | None = None) -> str:
+    """sops' whole reason (the key hint included), values removed."""
+    return secrets_redaction.redact_sops_stderr(str(exc), path)
 
 
 def age_public_keys(key_file: str | Path) -> set[str]:
@@ -89,6 +117,125 @@ def sops_target_path(source: Path) -> Path:
     return source.with_name(f"{source.stem}.sops{source.suffix or '.yml'}")
 
 
+# --------------------------------------------------------------------------- ciphertext checks
+
+# A plaintext shorter than this may appear in base64 ciphertext by chance; ENC[...] checks cover it.
+MIN_LEAK_CHECK_LEN = 8
+
+
+def rule_recipients(rule: sops_files.CreationRule) -> set[str]:
+    """Every key of a creation rule as ``type:identifier`` (top level and key_groups)."""
+    return {f"{kind}:{ident}" for kind, ident in rule.recipients()}
+
+
+def metadata_recipients(metadata: dict) -> set[str]:
+    """Every key a SOPS file is encrypted to, as ``type:identifier`` (top level and key_groups)."""
+    return {f"{kind}:{ident}" for kind, ident in sops_files.all_file_recipients(metadata)}
+
+
+def recipients_differ(have: set[str], want: set[str]) -> str:
+    """Empty when equal, else what differs (public keys only)."""
+    extra = sorted(have - want)
+    missing = sorted(want - have)
+    parts = []
+    if extra:
+        parts.append(f"not in the rule: {', '.join(extra)}")
+    if missing:
+        parts.append(f"missing: {', '.join(missing)}")
+    return "; ".join(parts)
+
+
+def _leaves(node: Any, parts: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*parts, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaves(value, (*parts, index))
+    else:
+        yield parts, node
+
+
+def _under_secret(parts: tuple, secret_key: Callable[[Any], bool]) -> bool:
+    return any(not isinstance(p, int) and secret_key(p) for p in parts)
+
+
+def clear_secrets(document: dict, secret_key: Callable[[Any], bool]) -> list[str]:
+    """Keys (as the redaction layer shows them) under a secret-looking key whose value
+    in an encrypted document is not ``ENC[...]``."""
+    found = []
+    for parts, value in _leaves({k: v for k, v in document.items() if k != "sops"}):
+        if value in (None, "") or not _under_secret(parts, secret_key):
+            continue
+        if not (isinstance(value, str) and sops_files.ENC_VALUE.match(value)):
+            found.append(secrets_redaction.display_key(parts, is_secret))
+    return found
+
+
+def check_ciphertext(ciphertext: bytes, plain: dict, rule: Any, target: Path,
+                     secret_key: Callable[[Any], bool] = is_secret) -> list[str]:
+    """What is wrong with a SOPS YAML ciphertext about to be (or just) written for ``target``:
+    metadata (mac, recipients equal to the creation rule), every value under a secret-looking
+    key ``ENC[...]``, and no plaintext value of such a key anywhere in the bytes."""
+    try:
+        document = yaml.safe_load(ciphertext.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [f"the ciphertext is not valid YAML ({secrets_redaction.safe_exception(exc)})"]
+    if not sops_files.is_sops_document(document):
+        return ["the ciphertext has no sops metadata"]
+    problems = []
+    metadata = document["sops"]
+    if not (isinstance(metadata.get("mac"), str) and sops_files.ENC_VALUE.match(metadata["mac"])):
+        problems.append("the sops metadata has no valid mac")
+    if rule is not None:
+        differ = recipients_differ(metadata_recipients(metadata), rule_recipients(rule))
+        if differ:
+            problems.append(f"its recipients differ from creation rule #{rule.index} ({differ})")
+    clear = clear_secrets(document, secret_key)
+    if clear:
+        problems.append(f"secret-looking key(s) in clear: {', '.join(clear)}")
+    text = ciphertext.decode("utf-8", errors="replace")
+    leaked = [secrets_redaction.display_key(parts, is_secret) for parts, value in _leaves(plain)
+              if _under_secret(parts, secret_key) and isinstance(value, str | int | float)
+              and not isinstance(value, bool) and len(str(value)) >= MIN_LEAK_CHECK_LEN and str(value) in text]
+    if leaked:
+        problems.append(f"the plaintext of {', '.join(leaked)} appears in the ciphertext")
+    return problems
+
+
+def describe_rule(rule: Any, config: Path) -> str:
+    """``creation rule #N of CONFIG (encrypted_regex: ...)``: the settings that choose what is encrypted."""
+    settings = [f"{name}: {rule.raw[name]}" for name in ("encrypted_regex", "encrypted_suffix", "unencrypted_regex",
+                                                         "unencrypted_suffix", "encrypted_comment_regex",
+                                                         "unencrypted_comment_regex", "mac_only_encrypted")
+                if isinstance(rule.raw, dict) and rule.raw.get(name) not in (None, "")]
+    return f"creation rule #{rule.index} of {config}" + (f" ({'; '.join(settings)})" if settings else "")
+
+
+def target_rule(target: Path, runner: sops_files.SopsRunner, config: Path | None = None) -> tuple[Path | None, Any]:
+    """The .sops.yaml and creation rule sops will use for ``target`` (None, None when none covers it)."""
+    config = config or (Path(runner.config) if runner.config else None) or sops_files.find_config(target)
+    if config is None or not config.is_file():
+        return None, None
+    try:
+        return config, sops_files.match_rule(config, sops_files.load_rules(config), target)
+    except ValueError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+def refuse_clear_keys(target: Path, config: Path | None, rule: Any, data: Any,
+                      secret_key: Callable[[Any], bool] = is_secret) -> None:
+    """Refuse before writing when the creation rule would leave a secret-looking key in clear."""
+    if rule is None or not isinstance(data, dict):
+        return
+    clear = sops_files.keys_left_in_clear(rule, data, secret_key)
+    if clear:
+        raise WorkflowError(f"{describe_rule(rule, config)} would leave secret-looking key(s) in clear in {target}: "
+                            f"{', '.join(clear)}; nothing written. Make the rule encrypt them (drop or widen "
+                            "encrypted_regex/encrypted_suffix, narrow unencrypted_regex/unencrypted_suffix, no "
+                            "mac_only_encrypted) or give the file a rule of its own")
+
+
 # --------------------------------------------------------------------------- options
 
 OPERATIONS = ("add_placeholders", "migrate_vault_to_sops", "rotate_keys")
@@ -102,6 +249,9 @@ OPERATION_OPTIONS = {
                               "vault_password_files"),
     "rotate_keys": ("rotation", "recipient", "paths"),
 }
+# Accepted and ignored, with a deprecation warning: the Vault backup is always kept.
+DEPRECATED_OPTIONS = {"keep_backup": ("1.0.0", "the Vault backup is always kept until you remove it; the option is "
+                                               "ignored")}
 REQUIRED_IF = [
     ("operation", "add_placeholders", ("spec",)),
     ("operation", "migrate_vault_to_sops", ("source",)),
@@ -119,7 +269,7 @@ def argument_spec() -> dict[str, dict[str, Any]]:
         "target": {"type": "path"},
         "format": {"type": "str", "choices": ["sops", "vault"]},
         "source": {"type": "path"},
-        "keep_backup": {"type": "bool", "default": False},
+        "keep_backup": {"type": "bool"},
         "force": {"type": "bool", "default": False},
         "verify_only": {"type": "bool", "default": False},
         "rotation": {"type": "str", "choices": list(ROTATIONS)},
@@ -176,8 +326,10 @@ def load_spec(spec_path: Path) -> tuple[Path | None, list[SecretSpec]]:
         raise WorkflowError(f"{spec_path} does not exist: set {option('spec')} to a required secrets spec")
     try:
         data = yaml.safe_load(spec_path.read_text(encoding="utf-8")) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise WorkflowError(f"{spec_path}: not a YAML spec ({type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        raise WorkflowError(f"not a YAML spec: {secrets_redaction.redact_yaml_error(exc, spec_path)}") from None
+    except (UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise WorkflowError(f"not a YAML spec: {secrets_redaction.safe_exception(exc, spec_path)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("secrets"), list):
         raise WorkflowError(f"{spec_path}: a spec needs a 'secrets' list")
     specs = []
@@ -211,13 +363,15 @@ def generate(spec: SecretSpec) -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _index in range(spec.length))
 
 
-def merge_placeholders(plaintext: bytes | None, specs: list[SecretSpec]) -> tuple[bytes, list[str], list[str]]:
+def merge_placeholders(plaintext: bytes | None, specs: list[SecretSpec],
+                       path: str | Path | None = None) -> tuple[bytes, list[str], list[str]]:
     """Add missing keys to a YAML document, keeping comments and order."""
     rt = _ruamel()
     try:
         doc = rt.load(plaintext.decode("utf-8")) if plaintext and plaintext.strip() else None
-    except Exception as exc:  # ruamel's errors quote the document: keep them out of every message
-        raise WorkflowError(f"the decrypted secrets document is not valid YAML ({type(exc).__name__})") from None
+    except Exception as exc:  # ruamel's errors quote the document: only file, line and problem get out
+        raise WorkflowError("the decrypted secrets document is not valid YAML: "
+                            f"{secrets_redaction.redact_yaml_error(exc, path)}") from None
     if doc is None:
         from ruamel.yaml.comments import CommentedMap
 
@@ -243,8 +397,10 @@ def add_placeholders(target: Path, specs: list[SecretSpec], fmt: str | None, run
                      vault_secrets: list, check: bool = False) -> PlaceholderReport:
     """Add the missing keys of ``specs`` to ``target`` (SOPS or Vault), never touching an existing value.
 
-    In check mode the new document is still encrypted and verified in memory, so that
-    check mode fails where a real run would; only the write is skipped.
+    The creation rule must encrypt every generated value and every secret-looking key, and the
+    ciphertext is checked (values ``ENC[...]``, recipients of the rule, no generated value in it)
+    before it is written. In check mode the new document is still encrypted and verified in
+    memory, so that check mode fails where a real run would; only the write is skipped.
     """
     plaintext = None
     vault_id = None
@@ -268,19 +424,31 @@ def add_placeholders(target: Path, specs: list[SecretSpec], fmt: str | None, run
     if fmt == "vault" and not vault_secrets:
         raise WorkflowError(f"a new Ansible Vault file {target} needs a vault password: {VAULT_HINT}")
     report = PlaceholderReport(target=str(target), fmt=fmt)
-    new_plain, report.added, report.existing = merge_placeholders(plaintext, specs)
+    new_plain, report.added, report.existing = merge_placeholders(plaintext, specs, target)
     if not report.added:
         return report
+    new_data = _plain_load(new_plain, target)
     if fmt == "sops":
+        generated = set(report.added)
+
+        def secret_key(name: Any) -> bool:  # a generated value is a secret whatever its name
+            return name in generated or is_secret(name)
+
+        config, rule = target_rule(target, runner)
+        refuse_clear_keys(target, config, rule, new_data, secret_key)
         ciphertext = _sops_encrypt(runner, new_plain, target)
-        verify = runner.decrypt_bytes(ciphertext)
+        problems = check_ciphertext(ciphertext, new_data, rule, target, secret_key)
+        if problems:
+            raise WorkflowError(f"{target}: the new ciphertext fails its check: {'; '.join(problems)}; "
+                                "nothing written")
+        verify = _sops_decrypt_bytes(runner, ciphertext, target)
     else:
         try:
             ciphertext = vault_files.encrypt(new_plain, vault_secrets, vault_id).encode()
         except Exception as exc:
             raise WorkflowError(f"{target}: vault encryption failed: {type(exc).__name__}: {VAULT_HINT}") from None
         verify = vault_files.decrypt(ciphertext, vault_secrets)
-    if not deep_equal(_plain_load(verify), _plain_load(new_plain)):
+    if not deep_equal(_plain_load(verify, target), new_data):
         raise WorkflowError(f"{target}: encrypted result does not decrypt to the intended document; nothing written")
     if check:
         return report
@@ -293,7 +461,7 @@ def add_placeholders(target: Path, specs: list[SecretSpec], fmt: str | None, run
 def _safe_yaml(text: str) -> Any:
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, TypeError):
         return None
 
 
@@ -304,18 +472,25 @@ def _vault_decrypt(text: str | bytes, vault_secrets: list) -> bytes:
         raise WorkflowError(f"vault decryption failed: {type(exc).__name__}: check the vault id") from None
 
 
-def _sops_decrypt(runner: sops_files.SopsRunner, path: Path) -> bytes:
+def _sops_decrypt(runner: sops_files.SopsRunner, path: Path, input_type: str | None = None) -> bytes:
     try:
-        return runner.decrypt(path)
+        return runner.decrypt(path, input_type=input_type)
     except sops_files.SopsError as exc:
-        raise WorkflowError(f"{path}: sops cannot decrypt: {exc}") from None
+        raise WorkflowError(f"{path}: sops cannot decrypt: {sops_reason(exc)}") from None
+
+
+def _sops_decrypt_bytes(runner: sops_files.SopsRunner, ciphertext: bytes, target: Path) -> bytes:
+    try:
+        return runner.decrypt_bytes(ciphertext)
+    except sops_files.SopsError as exc:
+        raise WorkflowError(f"{target}: sops cannot decrypt the new ciphertext: {sops_reason(exc)}") from None
 
 
 def _sops_encrypt(runner: sops_files.SopsRunner, plaintext: bytes, target: Path) -> bytes:
     try:
         return runner.encrypt(plaintext, target)
     except sops_files.SopsError as exc:
-        raise WorkflowError(f"{target}: sops cannot encrypt: {exc}") from None
+        raise WorkflowError(f"{target}: sops cannot encrypt: {sops_reason(exc)}") from None
 
 
 def _is_sops_file(path: Path) -> bool:
@@ -370,17 +545,20 @@ def verify_keys(target: Path, runner: sops_files.SopsRunner, config: Path | None
     try:
         back = runner.decrypt_bytes(runner.encrypt(canary, target))
     except sops_files.SopsError as exc:
-        raise WorkflowError(f"sops canary round trip failed: {exc}") from None
+        raise WorkflowError(f"sops canary round trip failed: {sops_reason(exc)}") from None
     if _plain_load(back) != _plain_load(canary):
         raise WorkflowError("sops canary round trip returned different data")
     return config, rule.age
 
 
 def migrate_vault_to_sops(source: Path, target: Path | None, vault_secrets: list, runner: sops_files.SopsRunner,
-                          config: Path | None = None, keep_backup: bool = False, force: bool = False,
-                          check: bool = False) -> MigrationReport:
+                          config: Path | None = None, force: bool = False, check: bool = False) -> MigrationReport:
     """Vault file to SOPS, verified value by value; idempotent (a migrated file is left alone).
 
+    Refused before anything is written when the creation rule would leave a secret-looking key
+    in clear. The new ciphertext is checked (metadata, recipients equal to the rule, every
+    secret-looking value ``ENC[...]``) and decrypted, in memory and again from disk, before the
+    Vault source is removed. The Vault backup is always kept: only the operator removes it.
     In check mode the source is decrypted and the keys verified (a canary round trip in memory),
     then the steps a real run would take are reported; nothing is written.
     """
@@ -391,11 +569,13 @@ def migrate_vault_to_sops(source: Path, target: Path | None, vault_secrets: list
     if not source.is_file():
         if _is_sops_file(target):
             report.already_migrated = f"{source} is gone and {target} is a SOPS file: already migrated"
+            report.backup_kept = backup.exists()
             return report
         raise WorkflowError(f"{source} does not exist")
     text = source.read_text(encoding="utf-8")
     if in_place and not vault_files.looks_like_vault(text) and _is_sops_file(source):
         report.already_migrated = f"{source} is a SOPS file already: already migrated"
+        report.backup_kept = backup.exists()
         return report
     try:
         vault_files.parse_envelope(text)
@@ -406,56 +586,76 @@ def migrate_vault_to_sops(source: Path, target: Path | None, vault_secrets: list
     if not vault_secrets:
         raise WorkflowError(f"no vault password to decrypt {source}: {VAULT_HINT}")
     plaintext = _vault_decrypt(text, vault_secrets)
-    original = _plain_load(plaintext)
+    original = _plain_load(plaintext, source, what=f"the decrypted Vault content of {source}")
     if not isinstance(original, dict):
         raise WorkflowError(f"{source} does not decrypt to a mapping of variables")
     report.keys = len(original)
-    report.names = [str(name) for name in original]
+    report.names = [secrets_redaction.display_key([name], is_secret) for name in original]
     report.changed = True
     report.steps.append("vault decrypted with the given vault id")
-    verify_keys(target, runner, config)
+    config, _recipients = verify_keys(target, runner, config)
     report.steps.append("age recipients and local key verified (canary round trip)")
+    _config, rule = target_rule(target, runner, config)
+    refuse_clear_keys(target, config, rule, original)
+    report.steps.append(f"{describe_rule(rule, config)} encrypts every secret-looking key")
+    ciphertext = _sops_encrypt(runner, plaintext, target)
+    _check_migrated(ciphertext, original, rule, target, runner, "the new ciphertext")
+    report.steps.append("the new ciphertext checked in memory: recipients of the rule, secret-looking values "
+                        "ENC[...], identical values")
     if check:
         report.steps += [f"would keep a vault backup at {backup}",
-                         f"would write {target} and check that it decrypts to identical values ({report.keys} keys)"]
+                         f"would write {target} and check its metadata, ciphertext and values ({report.keys} keys)"]
         if not in_place:
             report.steps.append(f"would remove the vault source {source}")
-        report.steps.append("would keep the vault backup" if keep_backup else
-                            "would remove the vault backup after verification")
+        report.steps.append("would keep the vault backup until you remove it")
         return report
     shutil.copy2(source, backup)
     os.chmod(backup, 0o600)
+    report.backup_kept = True
     report.steps.append(f"vault backup kept at {backup}")
-    ciphertext = _sops_encrypt(runner, plaintext, target)
-    if not deep_equal(_plain_load(runner.decrypt_bytes(ciphertext)), original):
-        report.backup_kept = True
-        raise WorkflowError("SOPS result does not decrypt to the same values: nothing changed, backup kept")
     sops_files.write_atomic(target, ciphertext)
     try:
-        final = _plain_load(_sops_decrypt(runner, target))
-    except WorkflowError:
-        final = None
-    if not deep_equal(final, original):
+        _check_migrated(target.read_bytes(), original, rule, target, runner, f"the written {target}")
+    except WorkflowError as exc:
         if in_place:
             shutil.copy2(backup, source)
         else:
             target.unlink()
-        report.backup_kept = True
-        raise WorkflowError("written SOPS file does not decrypt to the same values: restored, backup kept")
-    report.steps.append(f"{target} decrypts to identical values ({report.keys} keys)")
+        raise WorkflowError(f"{exc}; restored, backup kept at {backup}") from None
+    report.steps.append(f"{target} checked from disk: metadata, ciphertext and identical values ({report.keys} keys)")
     if not in_place:
         source.unlink()
         report.source_removed = True
         report.steps.append(f"vault source {source} removed")
-    if keep_backup:
-        report.backup_kept = True
-    else:
-        backup.unlink()
-        report.steps.append("vault backup removed after verification")
+    report.steps.append(f"vault backup kept at {backup}: remove it once the SOPS file is committed and deployed")
     return report
 
 
+def _check_migrated(ciphertext: bytes, original: dict, rule: Any, target: Path, runner: sops_files.SopsRunner,
+                    what: str) -> None:
+    problems = check_ciphertext(ciphertext, original, rule, target)
+    if problems:
+        raise WorkflowError(f"{what} fails its check: {'; '.join(problems)}; the vault source is untouched")
+    decrypted = _plain_load(_sops_decrypt_bytes(runner, ciphertext, target), target)
+    if not deep_equal(decrypted, original):
+        raise WorkflowError(f"{what} does not decrypt to the same values; the vault source is untouched")
+
+
 # --------------------------------------------------------------------------- rotation
+
+JOURNAL_NAME = ".stability-ops-rotation.json"
+JOURNAL_SCHEMA = 1
+MAX_SOPS_FILE_BYTES = 16 * 1024 * 1024
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "node_modules"})
+# sops picks the store by extension; a file whose own metadata says otherwise gets --input-type.
+_EXTENSION_TYPES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "dotenv", ".ini": "ini"}
+
+
+@dataclass
+class SopsFile:
+    path: Path
+    fmt: str  # yaml, json, dotenv, ini or binary: from the file's own sops metadata
+    metadata: dict
 
 
 @dataclass
@@ -464,35 +664,184 @@ class RotationReport:
     files: list[str] = field(default_factory=list)
     rules_changed: list[str] = field(default_factory=list)
     changed: bool = False
+    resumed: bool = False
     steps: list[str] = field(default_factory=list)
 
 
-def discover_sops_files(paths: list[Path]) -> list[Path]:
-    opts = secrets_preflight.Options(paths=[str(p) for p in paths], explicit_paths=False)
-    files, _missing = secrets_preflight.expand_paths(opts)
-    found = []
-    for path in files:
-        if path.is_symlink() or not path.is_file():
-            continue
+def _unflatten(flat: dict[str, str]) -> dict:
+    """sops' flattened metadata (dotenv ``sops_*``, INI ``[sops]``): ``age__list_0__map_recipient``."""
+    root: dict = {}
+    for key, value in flat.items():
+        node: Any = root
+        tokens = key.split("__")
+        path: list[Any] = [tokens[0]]
+        for token in tokens[1:]:
+            if token.startswith("list_") and token[5:].isdigit():
+                path.append(int(token[5:]))
+            elif token.startswith("map_"):
+                path.append(token[4:])
+            else:
+                path[-1] = f"{path[-1]}__{token}"
+        for here, nxt in itertools.pairwise(path):
+            container: Any = [] if isinstance(nxt, int) else {}
+            if isinstance(here, int):
+                while len(node) <= here:
+                    node.append(None)
+                node[here] = node[here] if node[here] is not None else container
+                node = node[here]
+            else:
+                node = node.setdefault(here, container)
+        last = path[-1]
+        if isinstance(last, int):
+            while len(node) <= last:
+                node.append(None)
+            node[last] = value
+        else:
+            node[last] = value
+    return root
+
+
+def read_sops_file(path: Path) -> SopsFile | None:
+    """A SOPS file of any type sops reads, recognised by its own metadata (not by its name)."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_SOPS_FILE_BYTES:
+            return None
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "sops" not in text or "mac" not in text:  # cheap: most files of a repository are not SOPS files
+        return None
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
+            data = json.loads(text)
+        except ValueError:
+            data = None
         if sops_files.is_sops_document(data):
-            found.append(path)
-    return found
+            binary = set(data) == {"data", "sops"} and path.suffix.lower() not in (".json", ".yaml", ".yml")
+            return SopsFile(path, "binary" if binary else "json", data["sops"])
+    if re.search(r"^sops_version=", text, re.M) and re.search(r"^sops_mac=", text, re.M):
+        flat = {}
+        for line in text.splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.startswith("sops_"):
+                flat[name[5:]] = value.replace("\\n", "\n")
+        return SopsFile(path, "dotenv", _unflatten(flat))
+    if re.search(r"^\[sops\]\s*$", text, re.M):
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        parser.optionxform = str  # keep key case
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return None
+        if parser.has_section("sops") and parser.has_option("sops", "mac"):
+            flat = {k: v.replace("\\n", "\n") for k, v in parser.items("sops")}
+            return SopsFile(path, "ini", _unflatten(flat))
+    if not re.search(r"^sops:", text, re.M):  # sops writes its metadata as a top-level key
+        return None
+    data = _safe_yaml(text)
+    if sops_files.is_sops_document(data):
+        return SopsFile(path, "yaml", data["sops"])
+    return None
 
 
-def verify_files(files: list[Path], runner: sops_files.SopsRunner, config: Path) -> list[str]:
-    """Every file decrypts and its recipients equal its creation rule. Returns problems."""
-    checker = secrets_preflight.Checker(secrets_preflight.Options(
-        decrypt=True, age_key_file=runner.age_key_file, sops_binary=runner.binary, sops_config=str(config),
-        scan_tracked_files=False))
+def discover_sops_files(paths: list[Path], skip: tuple[Path, ...] = ()) -> list[SopsFile]:
+    """Every SOPS file under ``paths`` (files given directly, directories walked without following
+    symlinks), whatever its name or type. ``skip`` are files that are never SOPS files (.sops.yaml)."""
+    skipped = {Path(os.path.abspath(p)) for p in skip}
+    found: dict[Path, SopsFile] = {}
+    candidates: list[Path] = []
+    for root in paths:
+        if root.is_file():
+            candidates.append(root)
+            continue
+        for directory, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            candidates += [Path(directory, name) for name in sorted(names)]
+    for path in candidates:
+        absolute = Path(os.path.abspath(path))
+        if absolute in skipped or path.name in (JOURNAL_NAME, *sops_files.SOPS_CONFIG_NAMES) or path.is_symlink():
+            continue
+        sops_file = read_sops_file(path)
+        if sops_file is not None:
+            found.setdefault(absolute, sops_file)
+    return list(found.values())
+
+
+def _type_args(sops_file: SopsFile, output: bool = True) -> list[str]:
+    if _EXTENSION_TYPES.get(sops_file.path.suffix.lower(), "binary") == sops_file.fmt:
+        return []
+    return ["--input-type", sops_file.fmt] + (["--output-type", sops_file.fmt] if output else [])
+
+
+def _sops(runner: sops_files.SopsRunner, args: list[str], path: Path) -> bytes:
+    # The runner's own methods pick the type from the extension; these calls need --input-type.
+    return runner._run(args, for_path=path)  # pylint: disable=protected-access
+
+
+def sops_updatekeys(runner: sops_files.SopsRunner, sops_file: SopsFile) -> None:
+    _sops(runner, ["updatekeys", "--yes", *_type_args(sops_file, output=False), str(sops_file.path)], sops_file.path)
+
+
+def sops_rotate(runner: sops_files.SopsRunner, sops_file: SopsFile) -> None:
+    # To stdout, then an atomic replace: a run killed here leaves the old file or the new one, never half of one.
+    ciphertext = _sops(runner, ["rotate", *_type_args(sops_file), str(sops_file.path)], sops_file.path)
+    if not ciphertext.strip():
+        raise sops_files.SopsError("sops rotate printed nothing")
+    sops_files.write_atomic(sops_file.path, ciphertext, mode=os.stat(sops_file.path).st_mode & 0o777)
+
+
+def sops_decrypt_file(runner: sops_files.SopsRunner, sops_file: SopsFile) -> None:
+    _sops(runner, ["--decrypt", *_type_args(sops_file), str(sops_file.path)], sops_file.path)
+
+
+def verify_files(files: list[SopsFile], runner: sops_files.SopsRunner, config: Path) -> list[str]:
+    """Every file decrypts (with sops' whole redacted reason when not) and its keys equal its
+    creation rule's. Returns the problems, value-free; re-reads each file's metadata."""
+    try:
+        rules = sops_files.load_rules(config)
+    except ValueError as exc:
+        return [f"{config}: [sops-config-invalid] {exc}"]
     problems = []
-    for path in files:
-        result = checker.check_file(path)
-        problems += [f"{path}: [{v.rule}] {v.detail}" for v in result.violations]
+    for index, sops_file in enumerate(files):
+        current = read_sops_file(sops_file.path)
+        if current is None:
+            problems.append(f"{sops_file.path}: [sops-metadata-missing] not a SOPS file any more")
+            continue
+        files[index] = sops_file = current
+        try:
+            sops_decrypt_file(runner, sops_file)
+        except sops_files.SopsError as exc:
+            problems.append(f"{sops_file.path}: [sops-decrypt-failed] {sops_reason(exc)}")
+        rule = sops_files.match_rule(config, rules, sops_file.path)
+        if rule is None:
+            problems.append(f"{sops_file.path}: [sops-no-creation-rule] no creation rule of {config} matches it")
+            continue
+        differ = recipients_differ(metadata_recipients(sops_file.metadata), rule_recipients(rule))
+        if differ:
+            problems.append(f"{sops_file.path}: [sops-recipient-mismatch] creation rule #{rule.index}: {differ}")
     return problems
+
+
+def rewritable_rules(config: Path) -> None:
+    """Refuse rules whose recipients this tool cannot rewrite, saying what to do instead."""
+    try:
+        rules = sops_files.load_rules(config)
+    except ValueError as exc:
+        raise WorkflowError(str(exc)) from None
+    by_hand = ("edit that rule by hand, run sops updatekeys --yes FILE on each file it covers, then run "
+               f"this playbook with {option('rotation')}=verify")
+    for rule in rules:
+        raw = rule.raw if isinstance(rule.raw, dict) else {}
+        if raw.get("key_groups"):
+            raise WorkflowError(f"creation rule #{rule.index} of {config} uses key_groups: rotate_keys does not "
+                                f"rewrite key groups (nothing changed); {by_hand}")
+        if not sops_files.split_recipients(raw.get("age")):
+            others = sorted({kind for kind, _ident in rule.recipients()} - {"age"})
+            kinds = f"only {', '.join(others)}" if others else "no keys"
+            raise WorkflowError(f"creation rule #{rule.index} of {config} has no age recipients ({kinds}): "
+                                f"rotate_keys only rewrites age recipients (nothing changed); add an age list "
+                                f"to the rule or {by_hand}")
 
 
 def plan_recipients(config: Path, add: list[str], remove: list[str]) -> tuple[bytes, list[str]]:
@@ -514,25 +863,69 @@ def plan_recipients(config: Path, add: list[str], remove: list[str]) -> tuple[by
     return _dump(rt, doc), changed
 
 
-def _file_recipients(path: Path) -> set[str]:
-    data = _safe_yaml(path.read_text(encoding="utf-8"))
-    return set(sops_files.file_recipients(data["sops"])) if sops_files.is_sops_document(data) else set()
+# ----------------------------------------------------------------- journal
 
 
-def rotate(config: Path, files: list[Path], runner: sops_files.SopsRunner, add: list[str] | None = None,
-           remove: list[str] | None = None, rotate_data_key: bool = False, check: bool = False) -> RotationReport:
-    """Change recipients (updatekeys) and/or the data key (rotate) of every file,
-    then verify every file; restore everything on failure.
+def journal_path(config: Path) -> Path:
+    return config.parent / JOURNAL_NAME
 
-    Idempotent: a recipient already in every rule and file is not added again, one in no
-    rule and no file is not removed again. Check mode verifies the files, plans the
-    .sops.yaml change and reports what would be done, writing nothing.
+
+def load_journal(config: Path) -> dict | None:
+    """The journal of an interrupted rotation, or None. A journal we cannot read is a refusal."""
+    path = journal_path(config)
+    if not path.exists():
+        return None
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        journal = None
+    if not (isinstance(journal, dict) and journal.get("schema") == JOURNAL_SCHEMA
+            and isinstance(journal.get("files"), dict)):
+        raise WorkflowError(f"{path} is not a rotation journal this version can read: check the files with "
+                            f"{option('rotation')}=verify, then remove it")
+    return journal
+
+
+def write_journal(config: Path, journal: dict) -> None:
+    """Atomically (a reader never sees half a journal); it holds file names, states and public keys only."""
+    sops_files.write_atomic(journal_path(config), (json.dumps(journal, indent=2, sort_keys=True) + "\n").encode(),
+                            mode=0o644)
+
+
+def _journal_key(config: Path, path: Path) -> str:
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(config)).parent))
+    except ValueError:
+        return str(Path(os.path.abspath(path)))
+
+
+def _journal_file(config: Path, key: str) -> Path:
+    return Path(os.path.normpath(Path(os.path.abspath(config)).parent / key))
+
+
+def rotate(config: Path, files: list[SopsFile], runner: sops_files.SopsRunner, add: list[str] | None = None,
+           remove: list[str] | None = None, rotate_data_key: bool = False, check: bool = False,
+           rotation: str = "") -> RotationReport:
+    """Change recipients (updatekeys) and/or the data key (rotate) of every file, then verify every
+    file; restore this run's changes on a failure sops reports.
+
+    A journal next to .sops.yaml records the plan and each file's progress, so that a run that is
+    killed is finished by the next one with the same rotation (only the files not yet done).
+    Idempotent: a recipient already in every rule and file is not added again, one in no rule and
+    no file is not removed again. Check mode verifies the files, plans the .sops.yaml change and
+    reports what would be done, writing nothing.
     """
     add, remove = add or [], remove or []
     for recipient in add + remove:
         if not sops_files.AGE_RECIPIENT.match(recipient):
             raise WorkflowError(f"not a valid age public key: {recipient}")
-    report = RotationReport(config=str(config), files=[str(f) for f in files])
+    recipient = (add + remove + [""])[0]
+    journal = load_journal(config)
+    if journal is not None:
+        return _resume(config, files, runner, journal, rotation, recipient, check)
+    report = RotationReport(config=str(config), files=[str(f.path) for f in files])
+    if add or remove:
+        rewritable_rules(config)
     if not files:
         raise WorkflowError(f"no SOPS file found to rotate (set {option('paths')} to the files or directories)")
     problems = verify_files(files, runner, config)
@@ -541,14 +934,14 @@ def rotate(config: Path, files: list[Path], runner: sops_files.SopsRunner, add: 
     if problems:
         raise WorkflowError("files do not verify before rotation:\n  " + "\n  ".join(problems))
     new_config, report.rules_changed = plan_recipients(config, add, remove)
-    holders = [f for f in files if _file_recipients(f) & set(remove)]
+    holders = [f for f in files if set(metadata_recipients(f.metadata)) & {f"age:{r}" for r in remove}]
     update = bool(add or remove) and bool(report.rules_changed or mismatch)
     new_data_key = rotate_data_key or bool(remove and (report.rules_changed or holders))
     if not (update or new_data_key):
-        for recipient in add:
-            report.steps.append(f"{recipient} is already a recipient of every rule and file: nothing to add")
-        for recipient in remove:
-            report.steps.append(f"{recipient} is a recipient of no creation rule and no file: nothing to remove")
+        for name in add:
+            report.steps.append(f"{name} is already a recipient of every rule and file: nothing to add")
+        for name in remove:
+            report.steps.append(f"{name} is a recipient of no creation rule and no file: nothing to remove")
         return report
     report.changed = True
     verb = "would " if check else ""
@@ -560,25 +953,102 @@ def rotate(config: Path, files: list[Path], runner: sops_files.SopsRunner, add: 
         report.steps.append(f"{verb}sops rotate (new data key) on {len(files)} file(s)")
     if check:
         return report
-    originals = {path: path.read_bytes() for path in [config, *files]}
+    journal = {
+        "schema": JOURNAL_SCHEMA, "tool": "stability.ops.rotate_keys", "rotation": rotation, "recipient": recipient,
+        "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "update": update, "rotate_data_key": new_data_key,
+        "rules_changed": report.rules_changed, "config_written": not report.rules_changed,
+        "files": {_journal_key(config, f.path): "pending" for f in files},
+    }
+    _execute(config, files, runner, journal, new_config, fresh=True)
+    report.steps.append(f"all {len(files)} file(s) decrypt and match .sops.yaml")
+    return report
+
+
+def _resume(config: Path, files: list[SopsFile], runner: sops_files.SopsRunner, journal: dict, rotation: str,
+            recipient: str, check: bool) -> RotationReport:
+    path = journal_path(config)
+    if (journal.get("rotation"), journal.get("recipient") or "") != (rotation, recipient):
+        started = journal.get("rotation") or "a rotation"
+        who = f" of {journal['recipient']}" if journal.get("recipient") else ""
+        raise WorkflowError(f"an interrupted {started}{who} is recorded in {path}: run that rotation again to finish "
+                            "it before starting another (nothing changed)")
+    known = {Path(os.path.abspath(f.path)): f for f in files}
+    todo: list[SopsFile] = []
+    for key, state in journal["files"].items():
+        file_path = _journal_file(config, key)
+        if state == "done":
+            continue
+        sops_file = known.get(file_path) or read_sops_file(file_path)
+        if sops_file is None:
+            raise WorkflowError(f"{file_path} is in the journal {path} but is no SOPS file any more: restore it from "
+                                "git, or check the files with rotation=verify and remove the journal")
+        todo.append(sops_file)
+    done = len(journal["files"]) - len(todo)
+    report = RotationReport(config=str(config), files=[str(_journal_file(config, k)) for k in journal["files"]],
+                            rules_changed=list(journal.get("rules_changed") or []), changed=True, resumed=True)
+    verb = "would " if check else ""
+    report.steps.append(f"{verb}resume the interrupted {rotation} recorded in {path}: {done} file(s) done, "
+                        f"{len(todo)} left")
+    if not journal.get("config_written"):
+        report.steps.append(f".sops.yaml {'would be ' if check else ''}updated ({', '.join(report.rules_changed)})")
+    if journal.get("update"):
+        report.steps.append(f"{verb}sops updatekeys on {len(todo)} file(s)")
+    if journal.get("rotate_data_key"):
+        report.steps.append(f"{verb}sops rotate (new data key) on {len(todo)} file(s)")
+    if check:
+        return report
+    add = [recipient] if rotation == "add_recipient" else []
+    remove = [recipient] if rotation == "remove_recipient" else []
+    new_config = None if journal.get("config_written") else plan_recipients(config, add, remove)[0]
+    _execute(config, todo, runner, journal, new_config, fresh=False,
+             every=[_journal_file(config, k) for k in journal["files"]])
+    report.steps.append(f"all {len(journal['files'])} file(s) decrypt and match .sops.yaml")
+    return report
+
+
+def _step(action: Callable, runner: sops_files.SopsRunner, sops_file: SopsFile, name: str) -> None:
     try:
-        if update:
-            if report.rules_changed:
-                sops_files.write_atomic(config, new_config, mode=os.stat(config).st_mode & 0o777)
-            for path in files:
-                runner.updatekeys(path)
-        if new_data_key:
-            for path in files:
-                runner.rotate(path)
-        problems = verify_files(files, runner, config)
+        action(runner, sops_file)
+    except sops_files.SopsError as exc:
+        raise WorkflowError(f"{sops_file.path}: sops {name} failed: {sops_reason(exc)}") from None
+
+
+def _execute(config: Path, files: list[SopsFile], runner: sops_files.SopsRunner, journal: dict,
+             new_config: bytes | None, fresh: bool, every: list[Path] | None = None) -> None:
+    """Apply the journal's plan to ``files``, recording each step before the next one. On a failure
+    sops reports, this run's changes are undone; a killed run leaves the journal for the next one."""
+    start_journal = json.loads(json.dumps(journal))
+    originals = {path: path.read_bytes() for path in [config, *(f.path for f in files)]}
+    write_journal(config, journal)
+    try:
+        if new_config is not None and not journal["config_written"]:
+            sops_files.write_atomic(config, new_config, mode=os.stat(config).st_mode & 0o777)
+            journal["config_written"] = True
+            write_journal(config, journal)
+        for sops_file in files:
+            key = _journal_key(config, sops_file.path)
+            if journal["update"] and journal["files"][key] == "pending":
+                _step(sops_updatekeys, runner, sops_file, "updatekeys")
+                journal["files"][key] = "keys_updated" if journal["rotate_data_key"] else "done"
+                write_journal(config, journal)
+            if journal["rotate_data_key"] and journal["files"][key] != "done":
+                _step(sops_rotate, runner, sops_file, "rotate")
+                journal["files"][key] = "done"
+                write_journal(config, journal)
+        checked = [read_sops_file(p) or SopsFile(p, "yaml", {}) for p in every] if every else files
+        problems = verify_files(checked, runner, config)
         if problems:
             raise WorkflowError("verification after rotation failed:\n  " + "\n  ".join(problems))
     except (sops_files.SopsError, WorkflowError) as exc:
         for path, content in originals.items():
             sops_files.write_atomic(path, content, mode=os.stat(path).st_mode & 0o777)
-        raise WorkflowError(f"{exc}\nevery file was restored to its previous content") from None
-    report.steps.append(f"all {len(files)} file(s) decrypt and match .sops.yaml")
-    return report
+        if fresh:
+            journal_path(config).unlink(missing_ok=True)
+        else:
+            write_journal(config, start_journal)
+        reason = sops_reason(exc) if isinstance(exc, sops_files.SopsError) else str(exc)
+        raise WorkflowError(f"{reason}\nevery file was restored to its previous content") from None
+    journal_path(config).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -620,6 +1090,9 @@ def run(options: dict[str, Any], vault_secrets: list | None = None, check: bool 
     runner = sops_files.SopsRunner(binary=opts["sops_binary"], config=sops_config,
                                    age_key_file=str(age_key_file) if age_key_file else
                                    os.environ.get("SOPS_AGE_KEY_FILE"))
+    deprecations = [{"msg": f"{name} ({VARIABLE_PREFIX}{name}) is deprecated: {why}", "version": version,
+                     "collection_name": "stability.ops"}
+                    for name, (version, why) in DEPRECATED_OPTIONS.items() if opts[name] is not None]
     if operation == "rotate_keys":
         return _run_rotation(opts, path, runner, sops_config, check)
     explicit = [_vault_id_spec(base, entry) for entry in opts["vault_ids"] or []]
@@ -627,13 +1100,18 @@ def run(options: dict[str, Any], vault_secrets: list | None = None, check: bool 
     all_vault_secrets = (vault_files.secrets_from_files(explicit) if explicit else []) + list(vault_secrets or [])
     if operation == "add_placeholders":
         return _run_add_placeholders(opts, path, runner, all_vault_secrets, check)
-    return _run_migration(opts, path, runner, sops_config, all_vault_secrets, check)
+    result = _run_migration(opts, path, runner, sops_config, all_vault_secrets, check)
+    if deprecations:
+        result["deprecations"] = deprecations
+    return result
 
 
 def _vault_id_spec(base: Path, spec: str) -> str:
     vault_id, sep, file = spec.partition("@")
     if not sep or not vault_id or not file:
-        raise WorkflowError(f"vault_ids entries are ID@FILE, got {spec!r}")
+        # The entry may be a password pasted by mistake: never echo it.
+        raise WorkflowError(f"vault_ids entries are ID@FILE, got {secrets_redaction.REDACTED} "
+                            f"({len(spec)} characters, no '@')")
     return f"{vault_id}@{os.path.normpath(base / os.path.expanduser(file))}"
 
 
@@ -647,7 +1125,7 @@ def _run_add_placeholders(opts, path, runner, vault_secrets, check) -> dict[str,
     state = "written" if report.written else ("unchanged" if not report.added else "not written (check mode)")
     msg = f"{report.target} ({report.fmt}): {len(report.added)} {verb}, {len(report.existing)} kept, {state}"
     if report.added:
-        msg += f"; {verb}: {', '.join(report.added)}"
+        msg += f"; {verb}: {', '.join(secrets_redaction.display_key([name], is_secret) for name in report.added)}"
     return {"changed": bool(report.added), "msg": msg, "target": report.target, "format": report.fmt,
             "added": report.added, "existing": report.existing, "written": report.written}
 
@@ -661,14 +1139,15 @@ def _run_migration(opts, path, runner, sops_config, vault_secrets, check) -> dic
         return {"changed": False, "source": str(source), "target": str(target), "config": str(config),
                 "recipients": recipients,
                 "msg": f"keys verified for {target}: {len(recipients)} age recipient(s) from {config}"}
-    report = migrate_vault_to_sops(source, target, vault_secrets, runner, sops_config,
-                                   keep_backup=opts["keep_backup"], force=opts["force"], check=check)
+    report = migrate_vault_to_sops(source, target, vault_secrets, runner, sops_config, force=opts["force"],
+                                   check=check)
     if not report.changed:
         msg = report.already_migrated
     elif check:
         msg = f"would migrate {report.source} -> {report.target} ({report.keys} keys); nothing written (check mode)"
     else:
-        msg = f"migrated {report.source} -> {report.target} ({report.keys} keys, values identical)"
+        msg = (f"migrated {report.source} -> {report.target} ({report.keys} keys, ciphertext checked, values "
+               f"identical); the Vault backup {report.backup} is kept: remove it once the SOPS file is committed")
     return {"changed": report.changed, "msg": msg, "source": report.source, "target": report.target,
             "backup": report.backup, "key_count": report.keys, "names": report.names,
             "backup_kept": report.backup_kept, "source_removed": report.source_removed, "steps": report.steps}
@@ -681,20 +1160,25 @@ def _run_rotation(opts, path, runner, sops_config, check) -> dict[str, Any]:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise WorkflowError(f"path(s) do not exist: {', '.join(missing)}")
-    files = discover_sops_files(paths)
+    files = discover_sops_files(paths, skip=(sops_config,))
     rotation = opts["rotation"]
     if rotation == "verify":
+        if journal_path(sops_config).exists():
+            raise WorkflowError(f"an interrupted rotation is recorded in {journal_path(sops_config)}: run it again "
+                                "to finish it, then verify")
         if not files:
             raise WorkflowError(f"no SOPS file found to verify under {', '.join(str(p) for p in paths)}")
         problems = verify_files(files, runner, sops_config)
         if problems:
             raise WorkflowError("verification failed:\n  " + "\n  ".join(problems))
-        return {"changed": False, "config": str(sops_config), "files": [str(f) for f in files], "steps": [],
-                "rules_changed": [], "msg": f"all {len(files)} SOPS file(s) decrypt and match {sops_config}"}
+        return {"changed": False, "config": str(sops_config), "files": [str(f.path) for f in files], "steps": [],
+                "rules_changed": [], "resumed": False,
+                "msg": f"all {len(files)} SOPS file(s) decrypt and match {sops_config}"}
     recipient = opts["recipient"]
     report = rotate(sops_config, files, runner,
                     add=[recipient] if rotation == "add_recipient" else [],
                     remove=[recipient] if rotation == "remove_recipient" else [],
-                    rotate_data_key=rotation == "rotate_data_key", check=check)
+                    rotate_data_key=rotation == "rotate_data_key", check=check, rotation=rotation)
     return {"changed": report.changed, "config": report.config, "files": report.files,
-            "rules_changed": report.rules_changed, "steps": report.steps, "msg": "; ".join(report.steps)}
+            "rules_changed": report.rules_changed, "resumed": report.resumed, "steps": report.steps,
+            "msg": "; ".join(report.steps)}

@@ -190,10 +190,14 @@ def test_migration_check_round_trip_and_idempotence(repo, inventory, keys, tmp_p
     result = play("migrate_vault_to_sops", repo, *args, key=keys[0])
     assert result.returncode == 0, result.out
     done = result.result(MIGRATE)
-    assert done["changed"] is True and done["source_removed"] is True and done["backup_kept"] is False
-    assert done["msg"] == f"migrated {source} -> {target} (4 keys, values identical)"
+    assert done["changed"] is True and done["source_removed"] is True and done["backup_kept"] is True
+    assert done["msg"] == (f"migrated {source} -> {target} (4 keys, ciphertext checked, values identical); the Vault "
+                           f"backup {backup} is kept: remove it once the SOPS file is committed")
     assert yaml.safe_load(lib.sops_decrypt(target, keys[0])) == expected
-    assert not source.exists() and not backup.exists()
+    assert not source.exists()
+    assert backup.read_bytes() == original  # no option deletes it: the operator does
+    assert oct(backup.stat().st_mode & 0o777) == "0o600"
+    assert "deprecations" not in done
     assert lib.SECRET not in check.out + result.out + target.read_text()
     assert_nothing_in_the_collection()
 
@@ -209,11 +213,13 @@ def test_migration_keeps_backup_in_place(repo, inventory, keys, tmp_path_factory
     source, password, expected = vault_source(inventory, tmp_path_factory.mktemp("pw"))
     (inventory / ".sops.yaml").write_text(lib.sops_config_text(keys[0].public, path_regex=r"secrets\..*\.yml$"))
     original = source.read_bytes()
-    # the vault password as an explicit variable rather than --vault-id
-    args = extra(source=SOURCE, target=SOURCE, keep_backup="true", vault_ids=f"prod@{password}")
+    # the vault password as an explicit variable rather than --vault-id; keep_backup=false is deprecated, ignored
+    args = extra(source=SOURCE, target=SOURCE, keep_backup="false", vault_ids=f"prod@{password}")
     result = play("migrate_vault_to_sops", repo, *args, key=keys[0])
     assert result.returncode == 0, result.out
     assert result.result(MIGRATE)["backup_kept"] is True and result.result(MIGRATE)["source_removed"] is False
+    assert "keep_backup (stability_ops_secrets_keep_backup) is deprecated: the Vault backup is always kept until " \
+           "you remove it; the option is ignored" in result.out
     assert yaml.safe_load(lib.sops_decrypt(source, keys[0])) == expected
     assert source.with_name(source.name + ".vault-backup").read_bytes() == original
     again = play("migrate_vault_to_sops", repo, *args, key=keys[0])
