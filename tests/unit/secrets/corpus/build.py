@@ -10,12 +10,14 @@ Imported by the unit corpus test; run as a script by the integration test:
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,8 +74,10 @@ class Material:
 
 def make_material(directory: Path) -> Material:
     directory.mkdir(parents=True, exist_ok=True)
-    gnupghome = directory / "gnupg"
-    gnupghome.mkdir(mode=0o700)
+    # gpg-agent's socket path must fit in 108 bytes, which pytest's tmp paths under xdist
+    # (.../popen-gw1/<test name>/...) do not: a short directory of its own, removed at exit.
+    gnupghome = Path(tempfile.mkdtemp(prefix="corpus-gpg-"))
+    atexit.register(shutil.rmtree, gnupghome, ignore_errors=True)
     env = {**os.environ, "GNUPGHOME": str(gnupghome)}
     subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "corpus <corpus@example.invalid>",
                     "default", "default", "never"], check=True, capture_output=True, env=env)
