@@ -1,1 +1,0 @@
-"""The hostile corpus of the secrets preflight: built at test time by ``build``."""
