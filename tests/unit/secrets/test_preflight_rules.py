@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.stability.ops.plugins.plugin_utils import secrets_preflight as sp
 from ansible_collections.stability.ops.plugins.plugin_utils import sops_files, vault_files
+from stability_ops_dev.paths import REPO_ROOT
 from stability_ops_dev.testing import secrets as lib
 from stability_ops_dev.testing.secrets import GV, inline_vault, write
 
@@ -176,3 +177,8 @@ def test_keys_left_in_clear_by_a_creation_rule(tmp_path):
     data = {"region": "eu", "data": {"x": 1}, "db_password": "y", "api_tokens": {lib.SECRET: "ci"}}
     assert sops_files.keys_left_in_clear(rule, data, sp.is_secret_key) == ["db_password", "api_tokens.<redacted key>"]
     assert rule.recipients() == {("age", "a"), ("pgp", "ABCD"), ("kms", "arn:1")}
+
+
+def test_every_rule_is_documented_in_the_secrets_guide():
+    guide = (REPO_ROOT / "docs/secrets.md").read_text(encoding="utf-8")
+    assert [rule for rule in sp.RULES if f"`{rule}`" not in guide] == []
