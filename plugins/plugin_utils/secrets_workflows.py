@@ -776,7 +776,7 @@ def _type_args(sops_file: SopsFile, output: bool = True) -> list[str]:
 
 def _sops(runner: sops_files.SopsRunner, args: list[str], path: Path) -> bytes:
     # The runner's own methods pick the type from the extension; these calls need --input-type.
-    return runner._run(args, for_path=path)  # pylint: disable=protected-access
+    return runner.run(args, for_path=path)
 
 
 def sops_updatekeys(runner: sops_files.SopsRunner, sops_file: SopsFile) -> None:

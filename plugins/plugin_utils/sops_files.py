@@ -379,7 +379,8 @@ class SopsRunner:
             env["SOPS_AGE_KEY_FILE"] = str(self.age_key_file)
         return env
 
-    def _run(self, args: list[str], stdin: bytes | None = None, for_path: str | Path | None = None) -> bytes:
+    def run(self, args: list[str], stdin: bytes | None = None, for_path: str | Path | None = None) -> bytes:
+        """sops with ``args`` (its config found from ``for_path``); the redacted reason in SopsError on failure."""
         cmd = [self.binary]
         # sops looks for .sops.yaml from its working directory; look from the file instead.
         config = self.config or (find_config(Path(for_path)) if for_path else None)
@@ -400,23 +401,23 @@ class SopsRunner:
         args = ["--decrypt"]
         if input_type:
             args += ["--input-type", input_type, "--output-type", input_type]
-        return self._run([*args, str(path)])
+        return self.run([*args, str(path)])
 
     def decrypt_bytes(self, ciphertext: bytes, input_type: str = "yaml") -> bytes:
         """Decrypt a document held in memory (e.g. a fresh encryption to verify)."""
-        return self._run(["--decrypt", "--input-type", input_type, "--output-type", input_type, "/dev/stdin"],
+        return self.run(["--decrypt", "--input-type", input_type, "--output-type", input_type, "/dev/stdin"],
                          stdin=ciphertext)
 
     def encrypt(self, plaintext: bytes, target: str | Path, input_type: str = "yaml") -> bytes:
         """Encrypt plaintext from stdin for ``target``'s creation rule; returns the ciphertext."""
-        return self._run(["--encrypt", "--input-type", input_type, "--output-type", input_type,
+        return self.run(["--encrypt", "--input-type", input_type, "--output-type", input_type,
                           "--filename-override", str(target), "/dev/stdin"], stdin=plaintext, for_path=target)
 
     def updatekeys(self, path: str | Path) -> None:
-        self._run(["updatekeys", "--yes", str(path)], for_path=path)
+        self.run(["updatekeys", "--yes", str(path)], for_path=path)
 
     def rotate(self, path: str | Path) -> None:
-        self._run(["rotate", "--in-place", str(path)], for_path=path)
+        self.run(["rotate", "--in-place", str(path)], for_path=path)
 
 
 def write_atomic(path: Path, content: bytes, mode: int = 0o600) -> None:
