@@ -8,11 +8,10 @@ from __future__ import annotations
 # playbooks on the command line, vault password files, config) and hands it to
 # plugin_utils/secrets_discovery.py, which decides what ansible loads.
 import os
-import traceback
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 from ansible_collections.stability.ops.plugins.plugin_utils import secrets_discovery, secrets_preflight
+from ansible_collections.stability.ops.plugins.plugin_utils.controller_action import ControllerAction
 
 ARGUMENT_SPEC = {
     "paths": {"type": "list", "elements": "path"},
@@ -28,31 +27,15 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    NAME = "preflight_secrets"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        del validation
-        try:
-            run = self._run_facts(args, task_vars)
-            plan = secrets_discovery.discover(run)
-            report = secrets_discovery.check(plan, self._options(args, run, plan))
-        except Exception as exc:  # never crash: report as a failed result, value-free
-            from ansible_collections.stability.ops.plugins.plugin_utils import secrets_redaction
-
-            result.update(failed=True, msg=f"preflight_secrets could not run: {secrets_redaction.safe_exception(exc)}",
-                          exception=secrets_redaction.safe_exception(exc) + "\n" + _frames(exc))
-            return result
-        result.update(report)
-        result["changed"] = False
-        return result
+    def act(self, args, task_vars):
+        run = self._run_facts(args, task_vars)
+        plan = secrets_discovery.discover(run)
+        report = secrets_discovery.check(plan, self._options(args, run, plan))
+        return {**report, "changed": False}
 
     def _run_facts(self, args, task_vars):
         from ansible import constants as C
@@ -146,9 +129,3 @@ def _vault_password_files():
         cli_ids=context.CLIARGS.get("vault_ids") or (),
         config_file=C.DEFAULT_VAULT_PASSWORD_FILE,
         config_ids=C.DEFAULT_VAULT_IDENTITY_LIST or ())
-
-
-def _frames(exc):
-    """File and line of each frame, never the exception text (it may quote a value)."""
-    return "".join(f"  {frame.filename}:{frame.lineno} in {frame.name}\n"
-                   for frame in traceback.extract_tb(exc.__traceback__))
