@@ -50,4 +50,3 @@ class ActionModule(ControllerAction):
     def _vault_secrets(self):
         """The run's vault secrets (--vault-id, --vault-password-file, ansible.cfg), as the loader holds them."""
         return list(getattr(getattr(self._loader, "_vault", None), "secrets", None) or [])
-

@@ -406,12 +406,12 @@ class SopsRunner:
     def decrypt_bytes(self, ciphertext: bytes, input_type: str = "yaml") -> bytes:
         """Decrypt a document held in memory (e.g. a fresh encryption to verify)."""
         return self.run(["--decrypt", "--input-type", input_type, "--output-type", input_type, "/dev/stdin"],
-                         stdin=ciphertext)
+                        stdin=ciphertext)
 
     def encrypt(self, plaintext: bytes, target: str | Path, input_type: str = "yaml") -> bytes:
         """Encrypt plaintext from stdin for ``target``'s creation rule; returns the ciphertext."""
         return self.run(["--encrypt", "--input-type", input_type, "--output-type", input_type,
-                          "--filename-override", str(target), "/dev/stdin"], stdin=plaintext, for_path=target)
+                         "--filename-override", str(target), "/dev/stdin"], stdin=plaintext, for_path=target)
 
     def updatekeys(self, path: str | Path) -> None:
         self.run(["updatekeys", "--yes", str(path)], for_path=path)
