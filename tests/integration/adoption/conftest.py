@@ -13,12 +13,11 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from stability_ops_dev.testing.lab import Lab, run
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DISTRO = os.environ.get("STABILITY_OPS_ADOPTION_DISTRO", "debian12")
@@ -99,46 +98,21 @@ SNAPSHOT = (
 )
 
 
-def run(args: Sequence[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=timeout,
-                          check=False)
+class LivedInHost(Lab):
+    """One lab host (web1) of the lab named ``adopt-a-<distro>-<random>``, reached over the docker connection, and
+    prepared with the shell steps given to ``up``."""
 
-
-class LivedInHost:
-    """One lab host (web1) of the lab named ``adopt-a-<distro>-<random>``, reached over the docker connection."""
+    prefix = "adopt-a"
+    exec_timeout = 180
 
     def __init__(self, tmp: Path, distro: str = DISTRO) -> None:
-        self.distro = distro
-        self.name = f"adopt-a-{distro}-{uuid.uuid4().hex[:6]}"
-        self.container = f"{self.name}-web1"
-        self.tmp = tmp
-        self.runs = 0
-        self.env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "STABILITY_OPS_LAB_NAME": self.name,
-            "STABILITY_OPS_LAB_DISTRO": distro,
-            "STABILITY_OPS_LAB_CONNECTION": "docker",
-            "ANSIBLE_NOCOLOR": "1",
-        }
-        self.inventory = ""
+        super().__init__(distro, tmp)
 
-    def up(self, steps: Sequence[str]) -> None:
-        up = run(["bash", "scripts/lab.sh", "up", "1"], self.env)
-        assert up.returncode == 0, up.stdout + up.stderr
-        secrets = run(["bash", "scripts/lab_secrets.sh", "--json"], self.env)
-        assert secrets.returncode == 0, secrets.stderr
-        self.env.update(json.loads(secrets.stdout))
-        self.inventory = run(["bash", "scripts/lab.sh", "inventory"], self.env).stdout.strip()
+    def up(self, steps: Sequence[str] = ()) -> None:
+        super().up()
         for step in steps:
             done = self.exec("sh", "-ec", step)
             assert done.returncode == 0, f"prepare step failed: {step}\n{done.stdout}{done.stderr}"
-
-    def down(self) -> None:
-        run(["bash", "scripts/lab.sh", "down"], self.env)
-
-    def exec(self, *command: str) -> subprocess.CompletedProcess:
-        return run(["docker", "exec", self.container, *command], self.env, timeout=180)
 
     def snapshot(self) -> str:
         taken = self.exec("sh", "-c", SNAPSHOT)
@@ -186,9 +160,10 @@ def host_stats(output: dict, host: str = "web1") -> dict:
 
 
 @contextlib.contextmanager
-def lived_in_host(tmp: Path, steps: Sequence[str] = LIVED_IN_STEPS, distro: str = DISTRO) -> Iterator[LivedInHost]:
+def lived_in_host(tmp: Path, steps: Sequence[str] = LIVED_IN_STEPS, distro: str = DISTRO,
+                  host_class: type[LivedInHost] = LivedInHost) -> Iterator[LivedInHost]:
     """A lived-in host prepared with ``steps`` (shell, run with ``sh -e`` in the container), removed afterwards."""
-    host = LivedInHost(tmp, distro)
+    host = host_class(tmp, distro)
     try:
         host.up(steps)
         yield host

@@ -10,12 +10,11 @@ in effect, and the second run changes nothing. Hosts are lab hosts (no network) 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DISTRO, LivedInHost, _write, failed_tasks, host_stats, run, task_results
+from conftest import LivedInHost, _write, failed_tasks, host_stats, lived_in_host, run, task_results
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -103,16 +102,7 @@ CARRIED = {
 class CoreHost(LivedInHost):
     """A lab host named adopt-b-*, running the core roles' discovery and the roles (PLAYBOOK)."""
 
-    def __init__(self, tmp: Path, distro: str = DISTRO) -> None:
-        super().__init__(tmp, distro)
-        self.name = f"adopt-b-{distro}-{uuid.uuid4().hex[:6]}"
-        self.container = f"{self.name}-web1"
-        self.env["STABILITY_OPS_LAB_NAME"] = self.name
-
-    def snapshot(self) -> str:
-        taken = self.exec("sh", "-c", SNAPSHOT)
-        assert taken.stdout.strip(), taken.stderr
-        return taken.stdout
+    prefix = "adopt-b"
 
     def core(self, *extra: str, extra_vars: dict | None = None) -> tuple[object, dict]:
         self.runs += 1
@@ -130,12 +120,8 @@ class CoreHost(LivedInHost):
 
 
 def _host(tmp: Path, steps) -> Iterator[CoreHost]:
-    host = CoreHost(tmp)
-    try:
-        host.up(steps)
+    with lived_in_host(tmp, steps, host_class=CoreHost) as host:
         yield host
-    finally:
-        host.down()
 
 
 @pytest.fixture(scope="module")

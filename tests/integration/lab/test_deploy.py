@@ -9,7 +9,7 @@ roles configured fails at boot (auditd's units in containers, chrony).
 from __future__ import annotations
 
 import pytest
-from lab_hosts import Lab, run
+from stability_ops_dev.testing.lab import Lab, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

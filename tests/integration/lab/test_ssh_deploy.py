@@ -17,7 +17,7 @@ import re
 import subprocess
 
 import pytest
-from lab_hosts import Lab, run
+from stability_ops_dev.testing.lab import Lab, run
 
 ADMIN = "deploy"  # core_users_admins[0] of inventories/lab/group_vars/all/main.yml
 

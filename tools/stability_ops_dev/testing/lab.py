@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from stability_ops_dev.paths import REPO_ROOT
 
 
 def run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
@@ -21,10 +21,14 @@ def run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.
 class Lab:
     """One lab host (web1) of one release, reached the way ``connection`` says (docker or ssh)."""
 
+    # A lab's name starts with this (the connection's name when empty): each test area removes only its own labs.
+    prefix = ""
+    exec_timeout = 120
+
     def __init__(self, distro: str, tmp: Path, connection: str = "docker") -> None:
         self.distro = distro
         # A name of its own per run: two runs of the suite at once must not remove each other's lab.
-        self.name = f"{connection}-{distro}-{uuid.uuid4().hex[:6]}"
+        self.name = f"{self.prefix or connection}-{distro}-{uuid.uuid4().hex[:6]}"
         self.container = f"{self.name}-web1"
         self.tmp = tmp
         self.runs = 0
@@ -88,7 +92,7 @@ class Lab:
         return host
 
     def exec(self, *command: str) -> subprocess.CompletedProcess:
-        return run(["docker", "exec", self.container, *command], self.env, timeout=120)
+        return run(["docker", "exec", self.container, *command], self.env, timeout=self.exec_timeout)
 
     def ssh_common_args(self) -> str:
         inventory = yaml.safe_load(Path(self.inventory).read_text())
