@@ -20,22 +20,30 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 ROLES = ("core_packages", "core_users", "core_time", "core_sysctl")
 GUARD = "Stop on every unaccepted finding of every role, before any change"
+
+
+def _discovery(roles) -> list[str]:
+    return [
+        "- name: Adoption discovery",
+        "  hosts: production",
+        "  become: true",
+        "  gather_facts: false",
+        "  vars:",
+        "    stability_ops_adoption_defer: true",
+        "  tasks:",
+        *[line for role in roles for line in (
+            f"    - name: Discover what {role} would change",
+            "      ansible.builtin.include_role:",
+            f"        name: stability.ops.{role}",
+            "        tasks_from: adoption")],
+        f"    - name: {GUARD}",
+        "      stability.ops.adoption_guard:",
+        "        role: all",
+    ]
+
+
 PLAYBOOK = "\n".join([
-    "- name: Adoption discovery of the core roles",
-    "  hosts: production",
-    "  become: true",
-    "  gather_facts: false",
-    "  vars:",
-    "    stability_ops_adoption_defer: true",
-    "  tasks:",
-    *[line for role in ROLES for line in (
-        f"    - name: Discover what {role} would change",
-        "      ansible.builtin.include_role:",
-        f"        name: stability.ops.{role}",
-        "        tasks_from: adoption")],
-    f"    - name: {GUARD}",
-    "      stability.ops.adoption_guard:",
-    "        role: all",
+    *_discovery(ROLES),
     "- name: Core roles",
     "  hosts: production",
     "  become: true",
@@ -104,10 +112,10 @@ class CoreHost(LivedInHost):
 
     prefix = "adopt-b"
 
-    def core(self, *extra: str, extra_vars: dict | None = None) -> tuple[object, dict]:
+    def core(self, *extra: str, extra_vars: dict | None = None, text: str = PLAYBOOK) -> tuple[object, dict]:
         self.runs += 1
-        playbook = self.tmp / "core.yml"
-        playbook.write_text(PLAYBOOK)
+        playbook = self.tmp / f"core-{self.runs}.yml"
+        playbook.write_text(text)
         summary = self.tmp / f"summary-{self.runs}.json"
         args = ["ansible-playbook", "-i", self.inventory, str(playbook),
                 "-e", json.dumps({"core_sysctl_parameters": SYSCTL, **(extra_vars or {})}), *extra]
@@ -131,13 +139,13 @@ def lived_in_core(tmp_path_factory) -> Iterator[CoreHost]:
 
 @pytest.fixture(scope="module")
 def offline_without_chrony(tmp_path_factory) -> Iterator[CoreHost]:
-    # The image has no .deb files and the host no network: chrony cannot come back.
-    yield from _host(tmp_path_factory.mktemp("core-offline"), ("apt-get purge -y -q chrony",))
+    # The image has no .deb files and the host no network: these packages cannot come back.
+    yield from _host(tmp_path_factory.mktemp("core-offline"), ("apt-get purge -y -q chrony logrotate auditd",))
 
 
-def _stopped(host: CoreHost, *extra: str, extra_vars: dict | None = None) -> dict:
+def _stopped(host: CoreHost, *extra: str, extra_vars: dict | None = None, text: str = PLAYBOOK) -> dict:
     before = host.snapshot()
-    result, output = host.core(*extra, extra_vars=extra_vars)
+    result, output = host.core(*extra, extra_vars=extra_vars, text=text)
     assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
     (guard,) = task_results(output, GUARD)
     assert guard["failed"] is True, failed_tasks(output)
@@ -189,3 +197,16 @@ def test_check_mode_on_an_offline_host_missing_chrony_fails_before_any_change(of
     # apt's own reason: the download of chrony's package failed (no network here).
     assert unfetchable[0]["detail"].startswith("not installed and the host cannot download it: failed to fetch chrony_")
     assert "  set core_packages_accept_unfetchable: [chrony] in the host's group_vars to accept." in guard["msg"]
+
+
+def test_every_role_that_installs_a_package_finds_it_unfetchable_before_any_change(offline_without_chrony: CoreHost):
+    """core_journald and security_auditd install a package too: the same probe stops them before any change."""
+    roles = ("core_journald", "security_auditd", "security_firewall", "security_baseline")
+    guard = _stopped(offline_without_chrony, "--check", text="\n".join([*_discovery(roles), ""]))
+    unfetchable = [(f["role"], f["item"], f["accepted"]) for f in guard["adoption"]["findings"]
+                   if f["kind"] == "unfetchable"]
+    # nftables and the pwquality packages are installed: nothing to fetch, no finding.
+    assert unfetchable == [("core_journald", "logrotate", False), ("security_auditd", "auditd", False)]
+    for package in ("auditd", "logrotate"):
+        accept = f"  set core_packages_accept_unfetchable: [{package}] in the host's group_vars to accept."
+        assert accept in guard["msg"]
