@@ -1,18 +1,24 @@
 # Copyright: (c) 2026, Stability Ops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Adoption findings of the core roles (core_users' sudoers, core_sysctl, core_time's chrony, apt packages).
+"""Adoption findings of the core roles (core_users' sudoers and accounts, core_sysctl, core_time's chrony, apt
+packages).
 
 Each role reads the host's state with one probe in ``tasks/adoption.yml`` and turns it into findings here, in the
 shape the guard ``stability.ops.adoption_guard`` takes (``item``, ``kind``, ``detail``, ``accept_with``,
 ``accepted``, optionally ``carry_with``). No secret reaches a finding: sudoers lines are configuration, never
-password material.
+password material; whether an admin's password hash would change is decided from SHA-256 digests of the hashes (the
+host's never leaves the host), and no finding names a hash or a digest.
 
-Documentation: the sidecar files ``sudoers_adoption_findings.yml``, ``sysctl_adoption_findings.yml``,
-``chrony_adoption_findings.yml`` and ``apt_unfetchable_findings.yml``.
+Documentation: the sidecar files ``sudoers_adoption_findings.yml``, ``account_probes.yml``,
+``account_adoption_findings.yml``, ``sysctl_adoption_findings.yml``, ``chrony_adoption_findings.yml`` and
+``apt_unfetchable_findings.yml``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -185,6 +191,171 @@ def sudoers_adoption_findings(
     return findings
 
 
+# --- accounts (core_users) -------------------------------------------------------------------------------------
+
+ACCOUNT_ACCEPT = "core_users_accept_account_changes"
+# getent passwd fields after the name: password, uid, gid, gecos, home, shell.
+PASSWD_HOME = 4
+PASSWD_SHELL = 5
+NO_LOGIN_SHELLS = ("/nologin", "/false")
+# The key types ansible.posix.authorized_key recognises: a key is the blob after the first of them on its line.
+SSH_KEY_TYPES = frozenset({
+    "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "ssh-dss", "ssh-rsa", "ssh-xmss@openssh.com",
+    "ssh-xmss-cert-v01@openssh.com", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com",
+})
+
+
+def authorized_keys_path(home: str) -> str:
+    """Where ``ansible.posix.authorized_key`` (and the role's removal of an empty list) writes a user's keys."""
+    return f"{home.rstrip('/')}/.ssh/authorized_keys"
+
+
+def _existing(admins: Sequence[Mapping[str, Any]] | None, passwd: Mapping[str, Sequence[str]] | None,
+              name: str) -> list[tuple[Mapping[str, Any], Sequence[str]]]:
+    """``(admin, passwd entry)`` of each admin with state present that exists on the host, sorted by name.
+
+    Errors never repeat an entry: it may hold a password hash."""
+    accounts = []
+    for admin in admins or []:
+        if not isinstance(admin, Mapping) or not isinstance(admin.get("name"), str):
+            raise AnsibleFilterError(f"{name}: every admin needs a name (the entries of core_users_admins, with "
+                                     "stability.ops.admin_accounts applied)")
+        if admin.get("state", "present") != "present" or admin["name"] not in (passwd or {}):
+            continue
+        fields = (passwd or {})[admin["name"]]
+        if not isinstance(fields, Sequence) or isinstance(fields, str) or len(fields) <= PASSWD_SHELL:
+            raise AnsibleFilterError(f"{name}: the passwd entry of {admin['name']} is not one of the getent_passwd "
+                                     "fact (password, uid, gid, gecos, home, shell)")
+        accounts.append((admin, fields))
+    return sorted(accounts, key=lambda account: account[0]["name"])
+
+
+def account_probes(admins: Sequence[Mapping[str, Any]] | None,
+                   passwd: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    """What core_users' discovery reads for the admins (state present) that already exist (``passwd``: the
+    ``getent_passwd`` fact): ``key_files``, the authorized_keys files of those with ``authorized_keys`` (the role
+    writes or removes them), and ``password_users``, the names of those with a ``password`` (the role sets it)."""
+    accounts = _existing(admins, passwd, "account_probes")
+    key_files = sorted({authorized_keys_path(str(fields[PASSWD_HOME])) for admin, fields in accounts
+                        if admin.get("authorized_keys") is not None})
+    return {"key_files": key_files,
+            "password_users": [admin["name"] for admin, _fields in accounts if admin.get("password") is not None]}
+
+
+def parse_public_key(line: str) -> tuple[str, str, str] | None:
+    """``(type, blob, comment)`` of an authorized_keys line as ``ansible.posix.authorized_key`` reads it (options
+    before the type are skipped), or ``None`` for a comment, a blank or an invalid line."""
+    parts = line.replace(r"\#", "#").split()
+    if not parts or parts[0].startswith("#"):
+        return None
+    for index, part in enumerate(parts[:-1]):
+        if part in SSH_KEY_TYPES:
+            return part, parts[index + 1], " ".join(parts[index + 2:])
+    return None
+
+
+def key_label(key_type: str, blob: str, comment: str = "") -> str:
+    """A short form of a public key: its type, its SHA256 fingerprint as ``ssh-keygen -l`` prints it, its comment."""
+    try:
+        digest = base64.b64encode(hashlib.sha256(base64.b64decode(blob, validate=True)).digest()).decode()
+        fingerprint = "SHA256:" + digest.rstrip("=")
+    except (binascii.Error, ValueError):
+        fingerprint = "(not base64)"
+    return " ".join(part for part in (key_type, fingerprint, comment) if part)
+
+
+def password_digest(password_hash: str) -> str:
+    """The SHA-256 (hex) of a crypt hash without its lock marks (leading ``!``): what the discovery's probe prints
+    for the host's hash, and what ``ansible.builtin.user`` compares (it ignores the marks on both sides)."""
+    return hashlib.sha256(password_hash.lstrip("!").encode()).hexdigest()
+
+
+def _password_changes(probe: str | None, accounts: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> set[str]:
+    """The names whose listed ``password`` differs from the host's hash, as ``ansible.builtin.user`` decides with
+    ``update_password: always``; ``probe`` holds one ``user:digest`` line per user (:func:`password_digest` of the
+    host's hash). A user the probe does not name is not compared."""
+    digests = {}
+    for line in (probe or "").splitlines():
+        user, sep, digest = line.strip().partition(":")
+        if sep:
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise AnsibleFilterError(f"account_adoption_findings: the password probe printed no SHA-256 for {user}")
+            digests[user] = digest
+    return {admin["name"] for admin, _fields in accounts
+            if admin.get("password") is not None and admin["name"] in digests
+            and password_digest(str(admin["password"])) != digests[admin["name"]]}
+
+
+def _key_finding(user: str, path: str, present: dict[str, tuple[str, str, str]], wanted: Sequence[str],
+                 accept: Iterable[str]) -> dict | None:
+    keep = {parsed[1] for parsed in map(parse_public_key, wanted) if parsed}
+    removed = [present[blob] for blob in present if blob not in keep]
+    if not removed:
+        return None
+    labels = _shorten([key_label(*key) for key in removed])
+    if not keep:
+        return finding(f"{user}: authorized_keys", "lockout",
+                       f"existing account: its authorized_keys list is empty, so {path} goes with all "
+                       f"{len(removed)} key(s) on the host, leaving it no key: {labels}", ACCOUNT_ACCEPT, accept)
+    return finding(f"{user}: authorized_keys", "drop",
+                   f"existing account: {len(removed)} of {len(present)} key(s) in {path} would be removed (the file "
+                   f"then holds exactly the listed keys): {labels}", ACCOUNT_ACCEPT, accept)
+
+
+def account_adoption_findings(
+    admins: Sequence[Mapping[str, Any]] | None,
+    passwd: Mapping[str, Sequence[str]] | None,
+    keys_probe: str | None = "",
+    password_probe: str | None = "",
+    accept: Sequence[str] = (),
+) -> list[dict]:
+    """Findings for the admins (state present, defaults filled in) that already exist and that the run would change.
+
+    - ``<user>: shell``: the login shell in ``passwd`` differs from the admin's ``shell``: ``drop`` (``lockout``
+      when the new shell refuses logins and the current one does not);
+    - ``<user>: password``: the digest of the admin's ``password`` differs from the host's in ``password_probe``
+      (``user:sha256`` lines, :func:`password_digest`): ``drop`` (a current password stops working);
+    - ``<user>: authorized_keys``: keys of ``keys_probe`` (``grep -H '' <files>``) whose blob the admin's
+      ``authorized_keys`` does not list: ``drop``, or ``lockout`` when the list is empty (the file is removed).
+
+    All accepted through ``core_users_accept_account_changes``; sorted by user, then item. Users to remove
+    (``core_users_absent``, state absent) are an explicit request and never a finding.
+    """
+    accounts = _existing(admins, passwd, "account_adoption_findings")
+    changed_passwords = _password_changes(password_probe, accounts)
+    files = grep_files(keys_probe)
+    findings = []
+    for admin, fields in accounts:
+        user = admin["name"]
+        current, shell = str(fields[PASSWD_SHELL]), admin.get("shell")
+        if shell and shell != current:
+            locks = str(shell).endswith(NO_LOGIN_SHELLS) and not current.endswith(NO_LOGIN_SHELLS)
+            findings.append(finding(f"{user}: shell", "lockout" if locks else "drop",
+                                    f"existing account: its login shell {current or '(none)'} would become {shell}"
+                                    + (", which refuses logins" if locks else ""), ACCOUNT_ACCEPT, accept))
+        if user in changed_passwords:
+            findings.append(finding(f"{user}: password", "drop",
+                                    "existing account: its password hash differs from the one in core_users_admins "
+                                    "and would be replaced, so a current password stops working", ACCOUNT_ACCEPT,
+                                    accept))
+        if admin.get("authorized_keys") is not None:
+            path = authorized_keys_path(str(fields[PASSWD_HOME]))
+            present: dict[str, tuple[str, str, str]] = {}
+            for line in files.get(path, []):
+                parsed = parse_public_key(line)
+                if parsed:
+                    present.setdefault(parsed[1], parsed)
+            key = _key_finding(user, path, present, admin["authorized_keys"] or [], accept)
+            if key:
+                findings.append(key)
+    return sorted(findings, key=lambda item: (item["item"].rpartition(": ")[0], item["item"]))
+
+
 # --- sysctl ----------------------------------------------------------------------------------------------------
 
 def sysctl_adoption_findings(
@@ -327,6 +498,8 @@ class FilterModule:
     def filters(self):
         return {
             "sudoers_adoption_findings": sudoers_adoption_findings,
+            "account_probes": account_probes,
+            "account_adoption_findings": account_adoption_findings,
             "sysctl_adoption_findings": sysctl_adoption_findings,
             "sysctl_boot_report": sysctl_boot_report,
             "chrony_adoption_findings": chrony_adoption_findings,

@@ -1,16 +1,18 @@
-"""Adoption of a lived-in host by the core roles: sudoers (core_users), sysctl.d (core_sysctl), chrony (core_time)
-and packages the host cannot download (core_packages' probe, used by core_time).
+"""Adoption of a lived-in host by the core roles: sudoers and existing admin accounts (core_users), sysctl.d
+(core_sysctl), chrony (core_time) and packages the host cannot download (core_packages' probe, used by core_time).
 
 Each run is the discovery play of production_deploy.yml for these roles (every role's adoption.yml deferred, then
 the guard on all of them) followed by the roles themselves: the guard stops before any change, in check mode too,
 with one complete message; with the findings carried or accepted the roles converge, the carried chrony lines are
-in effect, and the second run changes nothing. Hosts are lab hosts (no network) named adopt-b-*.
+in effect, and the second run changes nothing. No password hash (nor password) the test set reaches the output or
+the Deployment Health Summary of any run. Hosts are lab hosts (no network) named adopt-b-*.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -55,10 +57,28 @@ PLAYBOOK = "\n".join([
 CHRONY_CONF = ("# the site's own chrony.conf\nserver ntp1.example.net iburst\nserver ntp2.example.net iburst\n"
                "allow 10.0.0.0/8\nlocal stratum 10\ndriftfile /var/lib/chrony/chrony.drift\n"
                "makestep 1 3\nleapsectz right/UTC\n")
+# opsadmin exists before core_users manages it: another shell, a password of its own and a key the admin list does
+# not hold (public halves of key pairs nobody holds). newadmin does not exist yet: no finding.
+KEPT_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGK/e/UvPSm0xasqYO5hWRQlFmjiGBQ3LEQvIqlEYXcL ops@new-laptop"
+LEGACY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIML/E0B1skpvrH0UGK+WbYbJObQaq5mpXOCsM50HrMOL legacy@old-image"
+# ssh-keygen -l of LEGACY_KEY.
+LEGACY_FINGERPRINT = "SHA256:9AcFVVFVA4Z6dFn4focpvojG9C2YYmAqIsU/TlAvn6I"
+HOST_PASSWORD = "Canary-host-pw-1"
+# openssl passwd -6 -salt CanaryRoleSalt 'Canary-role-pw-1': the hash core_users sets.
+ROLE_HASH = ("$6$CanaryRoleSalt$amN9Th0eaSRzWg01p5PMiP1WBptRgs4eVulONdNILdljkpYiccT1xJVn1FmAAW6unxmZmnhl0hwuW/"
+             "MNyLNBv/")
+ADMINS = [
+    {"name": "opsadmin", "password": ROLE_HASH, "authorized_keys": [KEPT_KEY]},
+    {"name": "newadmin", "password": ROLE_HASH, "authorized_keys": [KEPT_KEY]},
+]
 # Issue 14's situations for these roles, plus a sudoers drop-in sudo skips (a dot in its name: no finding) and a
 # sysctl.d file that sorts before the role's (no finding).
 STEPS: tuple[str, ...] = (
     "useradd -m -s /bin/bash legacyuser && echo 'legacyuser:Adopt-legacy-1' | chpasswd",
+    f"useradd -m -s /bin/sh opsadmin && echo 'opsadmin:{HOST_PASSWORD}' | chpasswd",
+    "install -d -m 0700 -o opsadmin -g opsadmin /home/opsadmin/.ssh",
+    _write("/home/opsadmin/.ssh/authorized_keys", f"{KEPT_KEY}\n{LEGACY_KEY}\n", "0600"),
+    "chown opsadmin:opsadmin /home/opsadmin/.ssh/authorized_keys",
     _write("/etc/sudoers.d/legacy", "legacyuser ALL=(ALL) NOPASSWD: ALL\nDefaults:legacyuser !use_pty\n", "0440"),
     _write("/etc/sudoers.d/old.disabled", "legacyuser ALL=(ALL) ALL\n", "0440"),
     _write("/etc/sysctl.d/99-custom.conf", "net.ipv4.ip_forward=1\nkernel.sysrq=1\n"),
@@ -67,8 +87,9 @@ STEPS: tuple[str, ...] = (
     "visudo -c",
 )
 SYSCTL = {"net.ipv4.ip_forward": 0, "kernel.sysrq": 0}
-# What a stopped run must leave as it was: every file of /etc, the package database, the kernel's values.
-SNAPSHOT = ("find /etc -xdev -type f -exec sha256sum {} + | sort; sha256sum /var/lib/dpkg/status; "
+# What a stopped run must leave as it was: every file of /etc (passwd and shadow too) and the homes, the package
+# database, the kernel's values.
+SNAPSHOT = ("find /etc /home -xdev -type f -exec sha256sum {} + | sort; sha256sum /var/lib/dpkg/status; "
             "ls /etc/sysctl.d /etc/sudoers.d; sysctl -n net.ipv4.ip_forward kernel.sysrq")
 OVERRIDE = ("/etc/sysctl.d/99-custom.conf sets {name} = 1 and is read after /etc/sysctl.d/90-stability-ops.conf at "
             "boot, so its value wins at boot over the role's; accept it, or set core_sysctl_dropin_last: true to write "
@@ -84,6 +105,15 @@ CORE_MESSAGE = [
     "legacyuser (core_users_sudo_defaults)",
     "  set core_users_sudoers_accept_overrides: [/etc/sudoers.d/legacy: Defaults:legacyuser !use_pty] in the host's "
     "group_vars to accept.",
+    "core_users:",
+    "  - opsadmin: authorized_keys (drop): existing account: 1 of 2 key(s) in /home/opsadmin/.ssh/authorized_keys "
+    "would be removed (the file then holds exactly the listed keys): "
+    f"ssh-ed25519 {LEGACY_FINGERPRINT} legacy@old-image",
+    "  - opsadmin: password (drop): existing account: its password hash differs from the one in core_users_admins and "
+    "would be replaced, so a current password stops working",
+    "  - opsadmin: shell (drop): existing account: its login shell /bin/sh would become /bin/bash",
+    "  set core_users_accept_account_changes: [opsadmin: authorized_keys, opsadmin: password, opsadmin: shell] in the "
+    "host's group_vars to accept.",
     "core_time:",
     f"  - server ntp1.example.net iburst (drop): {DROPPED}",
     f"  - server ntp2.example.net iburst (drop): {DROPPED}",
@@ -104,13 +134,28 @@ CARRIED = {
     "core_users_sudoers_accept_unmanaged": ["/etc/sudoers.d/legacy"],
     "core_users_sudoers_accept_overrides": ["/etc/sudoers.d/legacy: Defaults:legacyuser !use_pty"],
     "core_sysctl_dropin_last": True,
+    "core_users_accept_account_changes": ["opsadmin: authorized_keys", "opsadmin: password", "opsadmin: shell"],
 }
+ACCOUNT_ITEMS = [("opsadmin: authorized_keys", "drop"), ("opsadmin: password", "drop"), ("opsadmin: shell", "drop")]
 
 
 class CoreHost(LivedInHost):
     """A lab host named adopt-b-*, running the core roles' discovery and the roles (PLAYBOOK)."""
 
     prefix = "adopt-b"
+    # The password hashes (and their digests) and passwords of this host (read after the prepare steps) and of the
+    # admin list.
+    secrets: tuple[str, ...] = ()
+
+    def up(self, steps: Sequence[str] = ()) -> None:
+        super().up(steps)
+        shadow = self.exec("getent", "shadow")
+        assert shadow.returncode == 0, shadow.stderr
+        hashes = [line.split(":")[1].lstrip("!") for line in shadow.stdout.splitlines()]
+        hashes = [found for found in hashes if found.startswith("$")]
+        # The digests the discovery's no_log probe prints stay out of the output too.
+        digests = [hashlib.sha256(found.encode()).hexdigest() for found in (*hashes, ROLE_HASH)]
+        self.secrets = (*hashes, *digests, ROLE_HASH, "CanaryRoleSalt", HOST_PASSWORD, "Adopt-legacy-1")
 
     def core(self, *extra: str, extra_vars: dict | None = None, text: str = PLAYBOOK) -> tuple[object, dict]:
         self.runs += 1
@@ -118,13 +163,26 @@ class CoreHost(LivedInHost):
         playbook.write_text(text)
         summary = self.tmp / f"summary-{self.runs}.json"
         args = ["ansible-playbook", "-i", self.inventory, str(playbook),
-                "-e", json.dumps({"core_sysctl_parameters": SYSCTL, **(extra_vars or {})}), *extra]
+                "-e", json.dumps({"core_sysctl_parameters": SYSCTL, "core_users_admins": ADMINS,
+                                  **(extra_vars or {})}), *extra]
         result = run(args, {**self.env, "STABILITY_OPS_SUMMARY_PATH": str(summary),
                             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+        # Every run, stopped or not: no hash or password in the output or the Deployment Health Summary.
+        assert summary.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+        written = f"{result.stdout}\n{result.stderr}\n{summary.read_text(encoding='utf-8')}"
+        leaked = [secret for secret in self.secrets if secret in written]
+        assert leaked == [], _where(written, leaked[0])
         try:
             return result, json.loads(result.stdout)
         except json.JSONDecodeError:
             pytest.fail(f"no JSON output: {result.stdout[-3000:]}{result.stderr[-3000:]}")
+
+
+def _where(written: str, secret: str) -> str:
+    """The text around a leaked canary (with the canary cut out), for the assertion message."""
+    at = written.index(secret)
+    return (written[max(0, at - 1500):at] + "<CANARY>" + written[at + len(secret):at + len(secret) + 300]).replace(
+        secret, "<CANARY>")
 
 
 def _host(tmp: Path, steps) -> Iterator[CoreHost]:
@@ -158,10 +216,13 @@ def _stopped(host: CoreHost, *extra: str, extra_vars: dict | None = None, text: 
 def test_the_guard_stops_before_any_change_with_one_complete_message(lived_in_core: CoreHost, mode):
     guard = _stopped(lived_in_core, *mode)
     lines = guard["msg"].splitlines()
-    assert lines[0] == ("Adoption guard (every role) on web1: 8 finding(s) would be closed, dropped, locked out or "
+    assert lines[0] == ("Adoption guard (every role) on web1: 11 finding(s) would be closed, dropped, locked out or "
                         "left unmanaged by this run. Nothing on the host was changed.")
     assert lines[1:] == CORE_MESSAGE
-    assert guard["adoption"]["unaccepted"] == 8
+    assert guard["adoption"]["unaccepted"] == 11
+    accounts = [(f["item"], f["kind"]) for f in guard["adoption"]["findings"]
+                if f["accept_with"] == "core_users_accept_account_changes"]
+    assert accounts == ACCOUNT_ITEMS
     # No secret in a finding: the user's password hash never leaves /etc/shadow.
     assert "$y$" not in json.dumps(guard) and "$6$" not in json.dumps(guard)
 
@@ -184,8 +245,23 @@ def test_carried_and_accepted_the_roles_converge_and_the_second_run_changes_noth
     listing = lived_in_core.exec("ls", "/etc/sysctl.d").stdout.split()
     assert listing[-1] == "zz-90-stability-ops.conf" and "90-stability-ops.conf" not in listing
     assert "legacyuser" in lived_in_core.exec("sudo", "-l", "-U", "legacyuser").stdout
+    # The accepted account changes were made, with a warning each; newadmin, created by the run, was no finding.
+    accounts = [(f["item"], f["kind"]) for f in guard["adoption"]["findings"]
+                if f["accept_with"] == "core_users_accept_account_changes"]
+    assert accounts == ACCOUNT_ITEMS
+    assert sum("core_users_accept_account_changes lists opsadmin" in w for w in guard.get("warnings", [])) == 3
+    passwd = lived_in_core.exec("getent", "passwd", "opsadmin", "newadmin").stdout.splitlines()
+    assert [line.split(":")[6] for line in passwd] == ["/bin/bash", "/bin/bash"]
+    shadow = lived_in_core.exec("getent", "shadow", "opsadmin").stdout
+    assert shadow.split(":")[1] == ROLE_HASH
+    keys = lived_in_core.exec("cat", "/home/opsadmin/.ssh/authorized_keys").stdout
+    assert keys.splitlines() == [KEPT_KEY]
     again, second = lived_in_core.core(extra_vars=CARRIED)
     assert again.returncode == 0, failed_tasks(second)
+    # Nothing would change in the accounts now: no account finding left.
+    (guard,) = task_results(second, GUARD)
+    assert [f["item"] for f in guard["adoption"]["findings"]
+            if f["accept_with"] == "core_users_accept_account_changes"] == []
     assert host_stats(second)["changed"] == 0, [t["task"]["name"] for p in second["plays"] for t in p["tasks"]
                                                 if any(h.get("changed") for h in t["hosts"].values())]
 

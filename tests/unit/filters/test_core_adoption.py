@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.stability.ops.plugins.filter import core_adoption as ca
@@ -197,3 +200,137 @@ def test_an_unnamed_failure_gives_every_package_apts_lines():
 @pytest.mark.parametrize("probe", [{"rc": 0, "stdout": "", "stderr": ""}, {}, None], ids=["fetched", "skipped", "none"])
 def test_a_fetchable_or_unprobed_host_has_no_finding(probe):
     assert ca.apt_unfetchable_findings(probe, ["chrony"]) == []
+
+
+# --- core_users: existing accounts ----------------------------------------------------------------------------
+
+# Public halves of keys nobody holds: valid ed25519 and RSA blobs, enough to compare and fingerprint.
+def _blob(kind: bytes, fill: int) -> str:
+    return base64.b64encode(len(kind).to_bytes(4, "big") + kind + (32).to_bytes(4, "big") + bytes([fill]) * 32).decode()
+
+
+OLD_KEY = f"ssh-ed25519 {_blob(b'ssh-ed25519', 1)} legacy@old-laptop"
+NEW_KEY = f"ssh-ed25519 {_blob(b'ssh-ed25519', 2)} ops@new-laptop"
+RSA_KEY = f"ssh-rsa {_blob(b'ssh-rsa', 3)} backup@nas"
+CANARY = "$6$canary$CANARYHASHcanaryhash"
+PASSWD = {"ops": ["x", "1001", "1001", "", "/home/ops", "/bin/sh"],
+          "zed": ["x", "1002", "1002", "", "/srv/zed/", "/bin/bash"]}
+KEYS_PROBE = "\n".join(["/home/ops/.ssh/authorized_keys:# keys of the old image",
+                        f'/home/ops/.ssh/authorized_keys:from="10.0.0.0/8" {OLD_KEY}',
+                        f"/home/ops/.ssh/authorized_keys:{NEW_KEY}", f"/home/ops/.ssh/authorized_keys:{OLD_KEY}",
+                        f"/srv/zed/.ssh/authorized_keys:{RSA_KEY}"])
+
+
+def _admin(name, login_shell="/bin/bash", **entry):
+    return {"name": name, "state": "present", "groups": [], "comment": "", "shell": login_shell, **entry}
+
+
+HOST_HASH = "$y$j9T$hostsalt$HOSTHASHhosthash"
+
+
+def _password_probe(*changed, unchanged=()):
+    """What the discovery's probe prints: ``user:sha256`` of the host's hash, another one for ``changed``."""
+    return "\n".join([*(f"{name}:{ca.password_digest(HOST_HASH)}" for name in changed),
+                      *(f"{name}:{ca.password_digest('!' + CANARY)}" for name in unchanged)])
+
+
+def _accounts(admins, probe=KEYS_PROBE, password=None, accept=()):
+    return ca.account_adoption_findings(admins, PASSWD, probe, password, accept)
+
+
+def test_probes_read_only_existing_present_admins_with_keys_or_a_password():
+    admins = [_admin("zed", authorized_keys=[]), _admin("ops", password=CANARY, authorized_keys=[NEW_KEY]),
+              _admin("newcomer", password=CANARY, authorized_keys=[NEW_KEY]), _admin("nokeys"),
+              {**_admin("zed2"), "state": "absent"}]
+    assert ca.account_probes(admins, PASSWD) == {
+        "key_files": ["/home/ops/.ssh/authorized_keys", "/srv/zed/.ssh/authorized_keys"], "password_users": ["ops"]}
+    assert ca.account_probes([], {}) == {"key_files": [], "password_users": []}
+
+
+def test_an_existing_account_the_run_would_change_has_one_finding_per_change_sorted():
+    admins = [_admin("zed", authorized_keys=[]),
+              _admin("ops", password=CANARY, authorized_keys=[NEW_KEY])]
+    findings = _accounts(admins, password=_password_probe("ops"), accept=["zed: authorized_keys"])
+    assert [(f["item"], f["kind"], f["accepted"]) for f in findings] == [
+        ("ops: authorized_keys", "drop", False), ("ops: password", "drop", False), ("ops: shell", "drop", False),
+        ("zed: authorized_keys", "lockout", True)]
+    assert {f["accept_with"] for f in findings} == {"core_users_accept_account_changes"}
+    old = ca.key_label(*ca.parse_public_key(OLD_KEY))
+    assert old.startswith("ssh-ed25519 SHA256:") and old.endswith(" legacy@old-laptop")
+    assert findings[0]["detail"] == ("existing account: 1 of 2 key(s) in /home/ops/.ssh/authorized_keys would be "
+                                     f"removed (the file then holds exactly the listed keys): {old}")
+    assert findings[1]["detail"] == ("existing account: its password hash differs from the one in core_users_admins "
+                                     "and would be replaced, so a current password stops working")
+    assert findings[2]["detail"] == "existing account: its login shell /bin/sh would become /bin/bash"
+    assert findings[3]["detail"].startswith("existing account: its authorized_keys list is empty, so "
+                                            "/srv/zed/.ssh/authorized_keys goes with all 1 key(s) on the host")
+    assert "backup@nas" in findings[3]["detail"] and RSA_KEY.split()[1] not in findings[3]["detail"]
+    # Neither the hash nor a whole key blob reaches a finding.
+    assert CANARY not in repr(findings) and OLD_KEY.split()[1] not in repr(findings)
+    assert ca.password_digest(HOST_HASH) not in repr(findings)
+
+
+def test_a_converged_account_and_a_new_one_have_no_finding():
+    converged = [_admin("ops", login_shell="/bin/sh", password=CANARY, authorized_keys=[OLD_KEY, NEW_KEY]),
+                 _admin("newcomer", login_shell="/bin/zsh", password=CANARY, authorized_keys=[])]
+    assert _accounts(converged, password=_password_probe(unchanged=["ops"])) == []
+    # The keys are compared by blob, as ansible.posix.authorized_key does: options and comments may differ.
+    relabelled = [_admin("ops", login_shell="/bin/sh", authorized_keys=[NEW_KEY, OLD_KEY.replace("legacy@old", "x")])]
+    assert _accounts(relabelled) == []
+
+
+def test_admins_to_remove_and_admins_whose_keys_are_left_alone_are_no_finding():
+    admins = [{**_admin("ops", login_shell="/bin/zsh", authorized_keys=[]), "state": "absent"},
+              _admin("zed"), _admin("ops", login_shell="/bin/sh")]
+    assert _accounts(admins) == []
+
+
+@pytest.mark.parametrize(
+    ("shell", "kind"), [("/usr/sbin/nologin", "lockout"), ("/bin/false", "lockout"), ("/bin/dash", "drop")],
+    ids=["nologin", "false", "another-login-shell"])
+def test_a_new_shell_that_refuses_logins_is_a_lockout(shell, kind):
+    (found,) = _accounts([_admin("zed", login_shell=shell)], probe="")
+    assert (found["item"], found["kind"]) == ("zed: shell", kind)
+    assert found["detail"].startswith(f"existing account: its login shell /bin/bash would become {shell}")
+
+
+def test_only_the_digests_decide_and_lock_marks_do_not_count():
+    admins = [_admin("ops", login_shell="/bin/sh", password=CANARY)]
+    # The host's hash is the listed one, locked ("!"): ansible.builtin.user sets nothing, no finding.
+    assert _accounts(admins, password=_password_probe(unchanged=["ops"])) == []
+    assert ca.password_digest("!!" + CANARY) == ca.password_digest(CANARY)
+    # Not probed (the probe was skipped): not compared.
+    assert _accounts(admins, password="") == []
+    assert [f["item"] for f in _accounts(admins, password=_password_probe("ops"))] == ["ops: password"]
+    # A differing digest for an admin without a password in the list is not the role's change.
+    assert _accounts([_admin("ops", login_shell="/bin/sh")], password=_password_probe("ops")) == []
+    with pytest.raises(AnsibleFilterError, match="printed no SHA-256 for ops") as error:
+        _accounts(admins, password=f"ops:{HOST_HASH}")
+    assert HOST_HASH not in str(error.value)
+
+
+def test_errors_never_repeat_an_admin_entry():
+    with pytest.raises(AnsibleFilterError, match="every admin needs a name") as error:
+        ca.account_probes([{"password": CANARY}], PASSWD)
+    assert CANARY not in str(error.value)
+    with pytest.raises(AnsibleFilterError, match="not one of the getent_passwd fact"):
+        ca.account_adoption_findings([_admin("ops")], {"ops": "x:1001"}, "")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [(NEW_KEY, ("ssh-ed25519", NEW_KEY.split()[1], "ops@new-laptop")),
+     (f'command="/bin/true",no-pty {RSA_KEY}', ("ssh-rsa", RSA_KEY.split()[1], "backup@nas")),
+     ("ssh-ed25519 AAAA", ("ssh-ed25519", "AAAA", "")), ("# ssh-ed25519 AAAA x", None), ("", None),
+     ("not a key", None), ("ssh-ed25519", None)],
+    ids=["plain", "options", "no-comment", "comment-line", "blank", "garbage", "type-only"])
+def test_authorized_keys_lines_parse_as_the_module_reads_them(line, expected):
+    assert ca.parse_public_key(line) == expected
+
+
+def test_a_key_label_is_ssh_keygens_fingerprint():
+    # ssh-keygen -l prints the unpadded base64 of the SHA256 of the decoded blob.
+    blob = _blob(b"ssh-ed25519", 0)
+    digest = base64.b64encode(hashlib.sha256(base64.b64decode(blob)).digest()).decode().rstrip("=")
+    assert ca.key_label("ssh-ed25519", blob, "me@host") == f"ssh-ed25519 SHA256:{digest} me@host"
+    assert ca.key_label("ssh-rsa", "not*base64", "") == "ssh-rsa (not base64)"
