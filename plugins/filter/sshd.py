@@ -211,6 +211,93 @@ def sshd_adoption_findings(grep_output: str, match_blocks: Sequence[Mapping] = (
              "accepted": item in accepted} for item, detail, carry in found]
 
 
+# Adoption discovery: who AllowGroups would lock out.
+LOCKOUT_VARIABLE = "security_sshd_accept_lockout"
+LOCKOUT_CARRY = "security_sshd_allow_groups or core_users_admins (core_users_ssh_group)"
+_ACCESS_KEYWORDS = ("allowusers", "denyusers", "allowgroups", "denygroups")
+
+
+def _access_lists(sshd_settings: str) -> dict[str, list[str]]:
+    """The AllowUsers, DenyUsers, AllowGroups and DenyGroups patterns of ``sshd -T`` (one per line, lower case)."""
+    lists: dict[str, list[str]] = {keyword: [] for keyword in _ACCESS_KEYWORDS}
+    for line in (sshd_settings or "").splitlines():
+        keyword, _sep, value = line.strip().partition(" ")
+        if keyword in lists:
+            lists[keyword].extend(value.split())
+    return lists
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    # sshd's wildcards (* and ?); a negated pattern never lets anyone in, so it is no match here.
+    return any(not pattern.startswith("!") and fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _user_groups(user: str, getent_group: Mapping[str, Sequence[str]], gid: str) -> set[str]:
+    return {name for name, fields in getent_group.items()
+            if fields[_GROUP_GID] == gid or user in fields[_GROUP_MEMBERS].split(",")}
+
+
+def _allowed_today(user: str, groups: set[str], lists: Mapping[str, Sequence[str]]) -> bool:
+    """Whether sshd's access lists let ``user`` in from somewhere: a DenyUsers pattern with a host part denies
+    one host only, an AllowUsers pattern with one allows that host."""
+    users_only = [pattern for pattern in lists["denyusers"] if "@" not in pattern]
+    allow_users = [pattern.partition("@")[0] for pattern in lists["allowusers"]]
+    return not (
+        _matches(user, users_only)
+        or (allow_users and not _matches(user, allow_users))
+        or any(_matches(group, lists["denygroups"]) for group in groups)
+        or (lists["allowgroups"] and not any(_matches(group, lists["allowgroups"]) for group in groups))
+    )
+
+
+def sshd_lockout_findings(
+    sshd_settings: str | None,
+    getent_group: Mapping[str, Sequence[str]],
+    getent_passwd: Mapping[str, Sequence[str]],
+    shells: str,
+    allow_groups: Sequence[str],
+    accept_lockout: Sequence[Any] = (),
+    admins: Sequence[Mapping[str, Any]] = (),
+    admin_groups: Sequence[str] = (),
+    removed: Sequence[str] = (),
+) -> list[dict]:
+    """``lockout`` findings for the local users whom sshd lets in today and the role's ``AllowGroups
+    allow_groups`` would not, by name.
+
+    Let in today: a login shell (one ``/etc/shells`` lists, not nologin or false; when ``shells`` is empty any
+    but those two; an empty field is /bin/sh) and passing ``sshd -T``'s access lists (``sshd_settings``;
+    ``None`` when no sshd is installed, so nobody is). root is left out (security_sshd_permit_root_login decides
+    for it), and so are the users in ``removed`` and the admins (``core_users_admins |
+    stability.ops.admin_accounts``) with state absent: the operator's explicit choice. The admins present join
+    ``admin_groups`` and their own groups earlier in the run.
+    """
+    if sshd_settings is None:
+        return []
+    login_shells = {line.strip() for line in (shells or "").splitlines()
+                    if line.strip().startswith("/") and not no_login_shell(line.strip())}
+    joining = {admin["name"]: set(admin_groups) | set(admin.get("groups") or [])
+               for admin in admins or [] if admin.get("state", "present") == "present"}
+    leaving = set(removed or []) | {admin["name"] for admin in admins or [] if admin["name"] not in joining}
+    lists = _access_lists(sshd_settings)
+    accepted = {str(entry).strip() for entry in accept_lockout or []}
+    findings = []
+    for user in sorted(set(getent_passwd) - leaving - {"root"}):
+        fields = getent_passwd[user]
+        shell = fields[_SHELL] or "/bin/sh"
+        if not (shell in login_shells if login_shells else not no_login_shell(shell)):
+            continue
+        groups = _user_groups(user, getent_group, fields[_GID])
+        if not _allowed_today(user, groups, lists) or (groups | joining.get(user, set())) & set(allow_groups):
+            continue
+        findings.append({
+            "item": user, "kind": "lockout", "accept_with": LOCKOUT_VARIABLE, "carry_with": LOCKOUT_CARRY,
+            "detail": (f"{user} ({shell}) may log in over SSH today and is in none of the allowed groups "
+                       f"({', '.join(allow_groups)}); AllowGroups would lock the account out"),
+            "accepted": user in accepted,
+        })
+    return findings
+
+
 class FilterModule:
     """security_sshd's filters."""
 
@@ -220,4 +307,5 @@ class FilterModule:
             "sshd_keyed_users": sshd_keyed_users,
             "sshd_new_admins": sshd_new_admins,
             "sshd_adoption_findings": sshd_adoption_findings,
+            "sshd_lockout_findings": sshd_lockout_findings,
         }

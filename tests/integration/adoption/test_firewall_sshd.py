@@ -5,6 +5,9 @@ still applies (sshd -T -C) and the second run changes nothing."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from conftest import LivedInHost, failed_tasks, host_stats, lived_in_host, task_results
 
@@ -26,7 +29,13 @@ SSHD_LINES = (
     "  set security_sshd_accept_dropped: [Match Group sftponly, Match Address 10.0.0.0/8, "
     "/etc/ssh/sshd_config.d/50-legacy.conf] in the host's group_vars to accept, or carry it with "
     "security_sshd_extra_config or security_sshd_include_dropins or security_sshd_match_blocks.\n"
+    + "security_sshd:\n"
+    + "".join(f"  - {user} (lockout): {user} (/bin/bash) may log in over SSH today and is in none of the allowed "
+              "groups (sshusers); AllowGroups would lock the account out\n" for user in ("alice", "bob", "carol"))
+    + "  set security_sshd_accept_lockout: [alice, bob, carol] in the host's group_vars to accept, or carry it with "
+    "security_sshd_allow_groups or core_users_admins (core_users_ssh_group).\n"
 )
+LOCKED_OUT = ["alice", "bob", "carol"]
 FIREWALL_MESSAGE = (
     "Adoption guard (every role) on web1: 3 finding(s) would be closed, dropped, locked out or left unmanaged by "
     "this run. Nothing on the host was changed.\n"
@@ -62,11 +71,11 @@ def test_default_deploy_stops_before_any_change(lived_in: LivedInHost, mode):
     guard = _stopped_by_the_guard(lived_in, *mode)
     # Every finding of every role in one message.
     firewall_lines = "\n".join(FIREWALL_MESSAGE.splitlines()[1:6]) + "\n"
-    assert guard["msg"] == HEADER.format(6) + firewall_lines + SSHD_LINES + FOOTER
+    assert guard["msg"] == HEADER.format(9) + firewall_lines + SSHD_LINES + FOOTER
     assert [(f["role"], f["item"]) for f in guard["adoption"]["findings"]] == [
         ("security_firewall", "123/udp"), ("security_firewall", "8080/tcp"), ("security_firewall", "9000-9010/tcp"),
         ("security_sshd", "Match Group sftponly"), ("security_sshd", "Match Address 10.0.0.0/8"),
-        ("security_sshd", "/etc/ssh/sshd_config.d/50-legacy.conf")]
+        ("security_sshd", "/etc/ssh/sshd_config.d/50-legacy.conf")] + [("security_sshd", user) for user in LOCKED_OUT]
     assert not any(f["accepted"] for f in guard["adoption"]["findings"])
 
 
@@ -126,12 +135,36 @@ SFTP_BLOCK = {"criteria": "Group sftponly",
 SSHD_CARRIED = {
     "security_sshd_match_blocks": [SFTP_BLOCK],
     "security_sshd_accept_dropped": ["Match Address 10.0.0.0/8", "/etc/ssh/sshd_config.d/50-legacy.conf"],
+    # carol keeps SSH through her sftponly group, alice through sshusers (KEYS puts her there); bob is named.
+    "security_sshd_allow_groups": ["sshusers", "sftponly"],
+    "security_sshd_accept_lockout": ["bob"],
 }
-# The admin core_users creates in a full run (sshusers, with a key), so that the lock-out guard lets sshd through.
+# Key pairs generated in the container at test time, so that a real login over loopback tells who sshd lets in.
+KEYS = ("for user in alice bob; do ssh-keygen -q -t ed25519 -N '' -C \"$user@test\" -f /root/id_$user && "
+        "install -d -m 0700 -o $user -g $user /home/$user/.ssh && "
+        "cat /root/id_$user.pub >> /home/$user/.ssh/authorized_keys && "
+        "chown $user:$user /home/$user/.ssh/authorized_keys; done && usermod -aG sshusers alice")
+# The admin core_users creates in a full run (sshusers, the lab's key), so that the lock-out guard lets sshd
+# through and core_users has nothing to change on the account.
 ADMIN = ("groupadd -f sshusers && (id deploy || useradd -m -s /bin/bash -G sshusers deploy) && "
          "install -d -m 0700 -o deploy -g deploy /home/deploy/.ssh && "
-         "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC8nT3k2h0yqJm0p5o2m7q1y4mVgQ3n5R1b2yX7wLqZk deploy' "
-         "> /home/deploy/.ssh/authorized_keys && chown deploy:deploy /home/deploy/.ssh/authorized_keys")
+         "cat > /home/deploy/.ssh/authorized_keys && chown deploy:deploy /home/deploy/.ssh/authorized_keys")
+
+
+def _add_admin(host: LivedInHost) -> None:
+    key = Path(host.env["STABILITY_OPS_LAB_ADMIN_PUBKEY_FILE"]).read_text(encoding="utf-8")
+    added = subprocess.run(["docker", "exec", "-i", host.container, "sh", "-ec", ADMIN], input=key, text=True,
+                           capture_output=True, check=False, timeout=60)
+    assert added.returncode == 0, added.stderr
+
+
+def _logs_in(host: LivedInHost, user: str) -> bool:
+    """A real SSH login over the container's loopback with the user's key."""
+    port = next(line.split()[1] for line in _effective(host, user) if line.startswith("port "))
+    login = host.exec("ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                      "-o", "UserKnownHostsFile=/dev/null", "-i", f"/root/id_{user}", "-p", port,
+                      f"{user}@127.0.0.1", "true")
+    return login.returncode == 0
 
 
 def _effective(host: LivedInHost, user: str) -> list[str]:
@@ -142,21 +175,31 @@ def _effective(host: LivedInHost, user: str) -> list[str]:
 
 def test_sshd_report_then_carried_match_block_still_applies(lived_in: LivedInHost):
     guard = _stopped_by_the_guard(lived_in, "--tags", "security_sshd")
-    assert guard["msg"] == HEADER.format(3) + SSHD_LINES + FOOTER
+    assert guard["msg"] == HEADER.format(6) + SSHD_LINES + FOOTER
 
-    assert lived_in.exec("sh", "-ec", ADMIN).returncode == 0
+    _add_admin(lived_in)
+    assert lived_in.exec("sh", "-ec", KEYS).returncode == 0
+    assert _logs_in(lived_in, "alice") and _logs_in(lived_in, "bob")
     partial = {"security_sshd_match_blocks": [SFTP_BLOCK]}
     result, output, _summary = lived_in.playbook("sshd-partial", "--tags", "security_sshd", extra_vars=partial)
     assert result.returncode == 2
     (guard,) = task_results(output, GUARD)
+    # alice is in sshusers now: only bob and carol would be locked out.
     assert [f["item"] for f in guard["adoption"]["findings"]] == ["Match Address 10.0.0.0/8",
-                                                                  "/etc/ssh/sshd_config.d/50-legacy.conf"]
+                                                                  "/etc/ssh/sshd_config.d/50-legacy.conf",
+                                                                  "bob", "carol"]
 
     first, output, _summary = lived_in.playbook("sshd-carried", "--tags", "security_sshd", extra_vars=SSHD_CARRIED)
     assert first.returncode == 0, failed_tasks(output)
     assert host_stats(output)["changed"] > 0
     (guard,) = task_results(output, GUARD)
-    assert len(guard["warnings"]) == 2
+    assert len(guard["warnings"]) == 3
+    assert ("security_sshd: proceeding because security_sshd_accept_lockout lists bob (lockout: bob (/bin/bash) "
+            "may log in over SSH today and is in none of the allowed groups (sshusers, sftponly); AllowGroups would "
+            "lock the account out)") in guard["warnings"]
+    # The key holder carried keeps SSH; the one named is locked out, as accepted.
+    assert _logs_in(lived_in, "alice")
+    assert not _logs_in(lived_in, "bob")
     carol = _effective(lived_in, "carol")
     assert "forcecommand internal-sftp" in carol
     assert "chrootdirectory /srv/sftp/%u" in carol

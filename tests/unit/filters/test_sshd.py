@@ -216,3 +216,60 @@ def test_adoption_include_outside_the_dropin_directory():
 def test_adoption_bad_match_blocks():
     with pytest.raises(AnsibleFilterError, match="criteria"):
         sshd.sshd_adoption_findings(FOREIGN, [{"options": {}}])
+
+
+# sshd -T of Debian's stock file: no access list.
+STOCK_SETTINGS = "port 22\npermitrootlogin without-password\nallowtcpforwarding yes\n"
+SHELLS = "# /etc/shells: valid login shells\n/bin/sh\n/bin/bash\n/usr/bin/bash\n"
+
+
+def _lockouts(settings=STOCK_SETTINGS, groups=("sshusers",), shells=SHELLS, passwd=None, **kwargs):
+    return sshd.sshd_lockout_findings(settings, GROUP, passwd or PASSWD, shells, list(groups), **kwargs)
+
+
+def test_lockout_names_every_login_user_outside_the_allowed_groups():
+    findings = _lockouts(accept_lockout=["nokey"])
+    # root: permit_root_login decides; svc and stopped: nologin and false; opsuser's /bin/sh and noshell's empty
+    # field (/bin/sh) are login shells.
+    assert [(f["item"], f["accepted"]) for f in findings] == [("nokey", True), ("noshell", False), ("opsuser", False)]
+    assert findings[1] == {
+        "item": "noshell", "kind": "lockout", "accepted": False,
+        "accept_with": "security_sshd_accept_lockout", "carry_with": sshd.LOCKOUT_CARRY,
+        "detail": "noshell (/bin/sh) may log in over SSH today and is in none of the allowed groups (sshusers); "
+                  "AllowGroups would lock the account out",
+    }
+
+
+def test_lockout_without_sshd_or_with_the_same_allow_groups_today_is_empty():
+    assert _lockouts(settings=None) == []
+    assert _lockouts(settings=STOCK_SETTINGS + "allowgroups sshusers\n") == []
+
+
+@pytest.mark.parametrize(
+    ("access", "expected"),
+    [
+        ("allowusers nokey\nallowusers deploy@192.0.2.*\n", ["nokey"]),
+        ("allowusers *key\n", ["nokey"]),
+        ("denyusers nokey opsuser@192.0.2.1\n", ["noshell", "opsuser"]),
+        ("denygroups ops\n", ["nokey"]),
+        ("allowgroups nokeys sshusers\n", ["nokey"]),
+        ("allowgroups !ops\n", []),
+    ],
+    ids=["allowusers", "allowusers-pattern", "denyusers-host-part", "denygroups-primary", "allowgroups", "negated"],
+)
+def test_lockout_counts_only_who_sshd_lets_in_today(access, expected):
+    assert [f["item"] for f in _lockouts(settings=STOCK_SETTINGS + access)] == expected
+
+
+def test_lockout_spares_the_admins_core_users_manages_and_removes():
+    admins = admin_accounts([{"name": "nokey"}, {"name": "noshell", "state": "absent"},
+                             {"name": "opsuser", "groups": ["sshusers"]}], "/bin/bash")
+    assert _lockouts(admins=admins, admin_groups=["admins", "sshusers"]) == []
+    assert [f["item"] for f in _lockouts(admins=admins, admin_groups=["admins"])] == ["nokey"]
+    assert [f["item"] for f in _lockouts(removed=["noshell", "opsuser"])] == ["nokey"]
+
+
+def test_lockout_without_etc_shells_counts_every_shell_but_nologin_and_false():
+    passwd = {**PASSWD, "syncer": ["x", "4", "65534", "", "/bin", "/bin/sync"]}
+    assert [f["item"] for f in _lockouts(shells="", passwd=passwd)] == ["nokey", "noshell", "opsuser", "syncer"]
+    assert [f["item"] for f in _lockouts(passwd=passwd)] == ["nokey", "noshell", "opsuser"]
