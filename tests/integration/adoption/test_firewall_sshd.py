@@ -223,3 +223,9 @@ def test_pristine_host_has_no_finding(tmp_path):
         (guard,) = task_results(output, GUARD)
         assert guard["adoption"] == {"role": "all", "findings": [], "unaccepted": 0}
         assert guard["msg"] == "all: no adoption finding"
+        # The discovery play reads the package list once, not again in each role's package check.
+        (discovery,) = [play for play in output["plays"] if play["play"]["name"].startswith("Adoption discovery")]
+        names = [task["task"]["name"].rpartition(" : ")[2] for task in discovery["tasks"]
+                 if not task["hosts"]["web1"].get("skipped")]
+        reads = [name for name in names if name.startswith("Read the installed packages")]
+        assert reads == ["Read the installed packages once, for every role's package check"]
