@@ -104,6 +104,15 @@ ansible_facts:
     O(role=all) and a passing verdict, C(stability_ops_adoption_pending) reset to an empty dict.
   returned: when O(defer=true), or O(role=all) passes
   type: dict
+checked_roles:
+  description:
+    - The roles whose deferred discovery ran and passed, sorted. A play that registers the result as
+      C(stability_ops_adoption_discovered) lets these roles skip their own discovery later in the same run
+      (registered results, unlike facts, never outlive the run).
+  returned: when O(role=all) passes
+  type: list
+  elements: str
+  sample: [core_users, security_firewall]
 msg:
   description: The verdict; on failure every unaccepted finding and the variable that accepts it.
   returned: always

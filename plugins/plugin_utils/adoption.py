@@ -146,6 +146,9 @@ def evaluate(host: str, role: str, findings: Any, pending: Any = None, defer: bo
     if role == ALL_ROLES:
         # Consumed: a persistent fact cache must not replay these findings next run.
         result["ansible_facts"] = {PENDING_FACT: {}}
+        # Registered (never a fact, so never cached past this run): the roles whose discovery ran and passed, which
+        # need not run it again later in the same run.
+        result["checked_roles"] = sorted(str(name) for name in dict(pending or {}))
     result["msg"] = (
         f"{role}: no adoption finding" if not checked else f"{role}: {len(checked)} finding(s), all accepted"
     )

@@ -107,3 +107,15 @@ def test_carried_and_accepted_it_converges_keeps_the_app_and_then_changes_nothin
     second, output, _summary = everything.playbook("second", extra_vars=CARRIED)
     assert second.returncode == 0, failed_tasks(output)
     assert host_stats(output)["changed"] == 0
+    # The roles the discovery play checked do not check again later in the run. core_sysctl's guard is the one left
+    # (its discovery also reads the boot report it prints): for its own parameters and for security_baseline's.
+    assert _guards_after_discovery(output) == ["Stop unless every later sysctl.d override is accepted"] * 2
+
+
+def _guards_after_discovery(output: dict) -> list[str]:
+    """The adoption guards that ran on web1 after the discovery play, by task name."""
+    return [task["task"]["name"].rpartition(" : ")[2]
+            for play in output["plays"] if not play["play"]["name"].startswith("Adoption discovery")
+            for task in play["tasks"]
+            if task["hosts"].get("web1", {}).get("action") == "stability.ops.adoption_guard"
+            and not task["hosts"]["web1"].get("skipped")]

@@ -122,7 +122,19 @@ def test_all_passing_resets_pending():
     verdict = adoption.evaluate("web1", "all", [], pending=pending)
     assert "failed" not in verdict
     assert verdict["ansible_facts"] == {"stability_ops_adoption_pending": {}}
-    assert adoption.evaluate("web1", "all", [], pending=None)["msg"] == "all: no adoption finding"
+    assert verdict["checked_roles"] == ["security_firewall"]
+    nothing = adoption.evaluate("web1", "all", [], pending=None)
+    assert nothing["msg"] == "all: no adoption finding"
+    assert nothing["checked_roles"] == []
+
+
+def test_checked_roles_name_every_role_that_ran_even_without_findings_and_none_on_failure():
+    pending = adoption.merge_pending({"core_users": []}, "security_sshd", [])
+    assert adoption.evaluate("web1", "all", [], pending=pending)["checked_roles"] == ["core_users", "security_sshd"]
+    failing = adoption.merge_pending(pending, "security_firewall", [finding()])
+    assert "checked_roles" not in adoption.evaluate("web1", "all", [], pending=failing)
+    # A single role's guard names no role: only the guard on every role's deferred findings does.
+    assert "checked_roles" not in adoption.evaluate("web1", "security_firewall", [])
 
 
 @pytest.mark.parametrize(
