@@ -91,6 +91,20 @@ def test_default_deploy_stops_with_every_role_in_one_message(everything: LivedIn
     assert [(f["role"], f["item"]) for f in summary["hosts"]["web1"]["adoption"]] == FINDINGS
 
 
+def test_a_run_limited_to_one_role_stops_on_that_role_only(everything: LivedInHost):
+    """Without the discovery play, each role checks for itself, and only the roles the tags select."""
+    before = everything.snapshot()
+    result, output, _summary = everything.playbook("firewall-only", "--tags", "security_firewall",
+                                                   "--skip-tags", "adoption")
+    assert result.returncode == 2, failed_tasks(output)
+    assert _guards_after_discovery(output) == ["Check what the new ruleset would close"]
+    (guard,) = task_results(output, "Check what the new ruleset would close")
+    assert [f["item"] for f in guard["adoption"]["findings"]] == [
+        item for role, item in FINDINGS if role == "security_firewall"]
+    assert host_stats(output)["changed"] == 0
+    assert everything.snapshot() == before
+
+
 def test_carried_and_accepted_it_converges_keeps_the_app_and_then_changes_nothing(everything: LivedInHost):
     first, output, _summary = everything.playbook("carried", extra_vars=CARRIED)
     assert first.returncode == 0, failed_tasks(output)
