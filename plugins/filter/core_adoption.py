@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.stability.ops.plugins.plugin_utils.accounts import PASSWD_HOME, PASSWD_SHELL, no_login_shell
+from ansible_collections.stability.ops.plugins.plugin_utils.adoption import finding
 
 SUDOERS = "/etc/sudoers"
 SUDOERS_DIR = "/etc/sudoers.d"
@@ -39,16 +41,6 @@ APT_PACKAGE_ERRORS = (
     re.compile(r"^E: Version '[^']+' for '(?P<name>[^']+)' was not found"),
 )
 APT_FETCH_ERROR = re.compile(r"^E: Failed to fetch \S*/(?P<file>[^/\s]+\.deb)\s+(?P<reason>.*)$")
-
-
-def finding(item: str, kind: str, detail: str, accept_with: str, accepted: Iterable[str] = (),
-            carry_with: str | None = None) -> dict:
-    """One finding of the shared adoption schema; ``accepted`` when ``item`` is listed in ``accept_with``."""
-    result = {"item": item, "kind": kind, "detail": detail, "accept_with": accept_with,
-              "accepted": item in set(accepted or ())}
-    if carry_with:
-        result["carry_with"] = carry_with
-    return result
 
 
 def grep_files(output: str | None) -> dict[str, list[str]]:
@@ -194,10 +186,6 @@ def sudoers_adoption_findings(
 # --- accounts (core_users) -------------------------------------------------------------------------------------
 
 ACCOUNT_ACCEPT = "core_users_accept_account_changes"
-# getent passwd fields after the name: password, uid, gid, gecos, home, shell.
-PASSWD_HOME = 4
-PASSWD_SHELL = 5
-NO_LOGIN_SHELLS = ("/nologin", "/false")
 # The key types ansible.posix.authorized_key recognises: a key is the blob after the first of them on its line.
 SSH_KEY_TYPES = frozenset({
     "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
@@ -334,7 +322,7 @@ def account_adoption_findings(
         user = admin["name"]
         current, shell = str(fields[PASSWD_SHELL]), admin.get("shell")
         if shell and shell != current:
-            locks = str(shell).endswith(NO_LOGIN_SHELLS) and not current.endswith(NO_LOGIN_SHELLS)
+            locks = no_login_shell(str(shell)) and not no_login_shell(current)
             findings.append(finding(f"{user}: shell", "lockout" if locks else "drop",
                                     f"existing account: its login shell {current or '(none)'} would become {shell}"
                                     + (", which refuses logins" if locks else ""), ACCOUNT_ACCEPT, accept))

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.stability.ops.plugins.plugin_utils.adoption import finding
 
 ACCEPT_VARIABLE = "security_firewall_accept_closing"
 CARRY_VARIABLE = "security_firewall_rules"
@@ -156,7 +157,7 @@ def firewall_adoption_findings(ss_output: str, nft_json: Any, rules: Sequence[Ma
         rules_loaded = accept_rules(nft_json, own_table)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError(f"firewall_adoption_findings: cannot read the input: {exc}") from exc
-    accepted = {str(entry).strip() for entry in accept_closing or []}
+    accepted = [str(entry).strip() for entry in accept_closing or []]
     details: dict[tuple[str, tuple[int, int]], list[str]] = {}
     for socket in listening_sockets(ss_output):
         key = (socket["proto"], (socket["port"], socket["port"]))
@@ -171,15 +172,8 @@ def firewall_adoption_findings(ss_output: str, nft_json: Any, rules: Sequence[Ma
     for (proto, ports), lines in sorted(details.items(), key=lambda entry: (entry[0][1], entry[0][0])):
         if _allowed(proto, ports, allowlist):
             continue
-        item = _item(proto, ports)
-        findings.append({
-            "item": item,
-            "kind": "close",
-            "detail": "; ".join(lines) + "; the new ruleset does not allow it",
-            "accept_with": ACCEPT_VARIABLE,
-            "carry_with": CARRY_VARIABLE,
-            "accepted": item in accepted,
-        })
+        findings.append(finding(_item(proto, ports), "close", "; ".join(lines) + "; the new ruleset does not allow it",
+                                ACCEPT_VARIABLE, accepted, CARRY_VARIABLE))
     return findings
 
 

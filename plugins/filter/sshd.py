@@ -20,21 +20,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-
-# getent passwd fields after the name: password, uid, gid, gecos, home, shell.
-_UID = 1
-_GID = 2
-_HOME = 4
-_SHELL = 5
-# getent group fields after the name: password, gid, members (comma separated).
-_GROUP_GID = 1
-_GROUP_MEMBERS = 2
-NO_LOGIN_SHELLS = ("/nologin", "/false")
-
-
-def no_login_shell(shell: str | None) -> bool:
-    """A shell that refuses logins (``.../nologin``, ``.../false``)."""
-    return bool(shell) and shell.endswith(NO_LOGIN_SHELLS)
+from ansible_collections.stability.ops.plugins.plugin_utils.accounts import (
+    GROUP_GID,
+    GROUP_MEMBERS,
+    PASSWD_GID,
+    PASSWD_HOME,
+    PASSWD_SHELL,
+    PASSWD_UID,
+    no_login_shell,
+)
+from ansible_collections.stability.ops.plugins.plugin_utils.adoption import finding
 
 
 def root_may_log_in(permit_root_login: str) -> bool:
@@ -50,22 +45,23 @@ def sshd_login_users(
     """The users sshd lets in, sorted: members of the allowed groups (supplementary or primary) that exist, have a
     login shell (not empty, not nologin or false) and are not root unless root may log in."""
     groups = [name for name in allow_groups if name in getent_group]
-    gids = {getent_group[name][_GROUP_GID] for name in groups}
-    members = [member for name in groups for member in getent_group[name][_GROUP_MEMBERS].split(",")]
-    members += [user for user, fields in getent_passwd.items() if fields[_GID] in gids]
+    gids = {getent_group[name][GROUP_GID] for name in groups}
+    members = [member for name in groups for member in getent_group[name][GROUP_MEMBERS].split(",")]
+    members += [user for user, fields in getent_passwd.items() if fields[PASSWD_GID] in gids]
     return sorted({
         user for user in members
         if user and user in getent_passwd
         and (user != "root" or root_may_log_in(permit_root_login))
-        and getent_passwd[user][_SHELL] and not no_login_shell(getent_passwd[user][_SHELL])
+        and getent_passwd[user][PASSWD_SHELL] and not no_login_shell(getent_passwd[user][PASSWD_SHELL])
     })
 
 
 def expand_authorized_keys_file(pattern: str, user: str, passwd: Sequence[str]) -> str:
     """One AuthorizedKeysFile pattern as sshd expands it for ``user``: ``%%`` a literal %, ``%h`` the home
     directory, ``%u`` the user, ``%U`` the uid; a relative result is relative to the home directory."""
-    home = passwd[_HOME]
-    parts = [part.replace("%h", home).replace("%u", user).replace("%U", passwd[_UID]) for part in pattern.split("%%")]
+    home = passwd[PASSWD_HOME]
+    uid = passwd[PASSWD_UID]
+    parts = [part.replace("%h", home).replace("%u", user).replace("%U", uid) for part in pattern.split("%%")]
     path = "%".join(parts)
     return path if path.startswith("/") else f"{home}/{path}"
 
@@ -206,9 +202,8 @@ def sshd_adoption_findings(grep_output: str, match_blocks: Sequence[Mapping] = (
         if not read and not absolute.startswith(dropin_dir):
             found.append((f"Include {pattern}", f"sshd_config includes {pattern}, outside {dropin_dir} which the "
                           "discovery reads; the role's sshd_config has no such Include", "security_sshd_extra_config"))
-    accepted = {str(entry).strip() for entry in accept_dropped or []}
-    return [{"item": item, "kind": "drop", "detail": detail, "accept_with": DROP_VARIABLE, "carry_with": carry,
-             "accepted": item in accepted} for item, detail, carry in found]
+    accepted = [str(entry).strip() for entry in accept_dropped or []]
+    return [finding(item, "drop", detail, DROP_VARIABLE, accepted, carry) for item, detail, carry in found]
 
 
 # Adoption discovery: who AllowGroups would lock out.
@@ -234,7 +229,7 @@ def _matches(name: str, patterns: Sequence[str]) -> bool:
 
 def _user_groups(user: str, getent_group: Mapping[str, Sequence[str]], gid: str) -> set[str]:
     return {name for name, fields in getent_group.items()
-            if fields[_GROUP_GID] == gid or user in fields[_GROUP_MEMBERS].split(",")}
+            if fields[GROUP_GID] == gid or user in fields[GROUP_MEMBERS].split(",")}
 
 
 def _allowed_today(user: str, groups: set[str], lists: Mapping[str, Sequence[str]]) -> bool:
@@ -279,22 +274,19 @@ def sshd_lockout_findings(
                for admin in admins or [] if admin.get("state", "present") == "present"}
     leaving = set(removed or []) | {admin["name"] for admin in admins or [] if admin["name"] not in joining}
     lists = _access_lists(sshd_settings)
-    accepted = {str(entry).strip() for entry in accept_lockout or []}
+    accepted = [str(entry).strip() for entry in accept_lockout or []]
     findings = []
     for user in sorted(set(getent_passwd) - leaving - {"root"}):
         fields = getent_passwd[user]
-        shell = fields[_SHELL] or "/bin/sh"
+        shell = fields[PASSWD_SHELL] or "/bin/sh"
         if not (shell in login_shells if login_shells else not no_login_shell(shell)):
             continue
-        groups = _user_groups(user, getent_group, fields[_GID])
+        groups = _user_groups(user, getent_group, fields[PASSWD_GID])
         if not _allowed_today(user, groups, lists) or (groups | joining.get(user, set())) & set(allow_groups):
             continue
-        findings.append({
-            "item": user, "kind": "lockout", "accept_with": LOCKOUT_VARIABLE, "carry_with": LOCKOUT_CARRY,
-            "detail": (f"{user} ({shell}) may log in over SSH today and is in none of the allowed groups "
-                       f"({', '.join(allow_groups)}); AllowGroups would lock the account out"),
-            "accepted": user in accepted,
-        })
+        findings.append(finding(user, "lockout", f"{user} ({shell}) may log in over SSH today and is in none of the "
+                                f"allowed groups ({', '.join(allow_groups)}); AllowGroups would lock the account out",
+                                LOCKOUT_VARIABLE, accepted, LOCKOUT_CARRY))
     return findings
 
 

@@ -7,7 +7,7 @@ wrapper around this module)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 KINDS = ("close", "drop", "lockout", "unmanaged", "override", "unfetchable")
@@ -15,6 +15,17 @@ REQUIRED_KEYS = ("item", "kind", "detail", "accept_with")
 ALL_ROLES = "all"
 PENDING_FACT = "stability_ops_adoption_pending"
 NOTHING_CHANGED = "Nothing on the host was changed."
+
+
+def finding(item: str, kind: str, detail: str, accept_with: str, accepted: Iterable[str] = (),
+            carry_with: str | None = None) -> dict:
+    """One finding of the shared schema (what a role's discovery filter returns); ``accepted`` when ``item`` is
+    listed in ``accepted`` (the value of ``accept_with``)."""
+    result = {"item": item, "kind": kind, "detail": detail, "accept_with": accept_with,
+              "accepted": item in set(accepted or ())}
+    if carry_with:
+        result["carry_with"] = carry_with
+    return result
 
 
 class FindingError(ValueError):
