@@ -104,6 +104,8 @@ write_inventory() {
 # SSH labs: a throwaway admin key, and new host keys on every host (as a
 # first boot makes them; the image's are shared by every container) pinned in
 # known_hosts under the container names the inventory uses as ansible_host.
+# The RSA key has the 4096 bits security_sshd wants, so the deploy keeps the
+# pinned keys.
 prepare_ssh() {
     local host
     # The paths go into ssh options: keep them free of quotes and newlines.
@@ -114,7 +116,8 @@ prepare_ssh() {
     ssh-keygen -q -t ed25519 -N '' -C "stability-ops-lab-$LAB_NAME-admin" -f "$ADMIN_KEY"
     for host in "$@"; do
         docker exec "$LAB_NAME-$host" sh -c \
-            'rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -A >/dev/null &&
+            'rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub &&
+             ssh-keygen -q -t rsa -b 4096 -N "" -f /etc/ssh/ssh_host_rsa_key && ssh-keygen -A >/dev/null &&
              systemctl try-restart ssh.service && cat /etc/ssh/ssh_host_*_key.pub' |
             awk -v alias="$LAB_NAME-$host" '{print alias, $1, $2}'
     done >"$KNOWN_HOSTS.tmp"
