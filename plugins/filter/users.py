@@ -4,14 +4,18 @@
 
 core_users creates the accounts from it; security_sshd's lock-out guard counts, in check mode, the admins with keys
 that core_users would create earlier in the same run. Both read the entries through :func:`admin_accounts`, so an
-admin means the same to both.
+admin means the same to both. :func:`home_permissions_to_fix` picks, from one probe of the admins' homes, the entries
+whose mode, owner or group the role tightens.
 
-Documentation: the sidecar file ``admin_accounts.yml``; ``ansible-doc -t filter stability.ops.admin_accounts``.
+Documentation: the sidecar files ``admin_accounts.yml`` and ``home_permissions_to_fix.yml``;
+``ansible-doc -t filter stability.ops.<name>``.
 """
 
 from __future__ import annotations
 
 import copy
+import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,8 +44,90 @@ def admin_accounts(admins: Sequence[Mapping[str, Any]] | None, default_shell: st
     return accounts
 
 
+# --- home directories and init files --------------------------------------------------------------------------
+
+PERMISSION_BITS = 0o777
+_CLASSES = (("u", 6), ("g", 3), ("o", 0))
+
+
+def _octal(mode: Any, name: str) -> int:
+    if isinstance(mode, str) and re.fullmatch(r"0?[0-7]{3}", mode):
+        return int(mode, 8)
+    raise AnsibleFilterError(f"home_permissions_to_fix: {name} must be an octal mode such as '0750', got {mode!r}")
+
+
+def removal_mode(mode: int) -> str:
+    """The symbolic mode that removes every permission bit ``mode`` does not grant (``0o750`` -> ``g-w,o-rwx``).
+
+    Applied with the file module it only takes bits away: a stricter mode the user chose stays as it is.
+    """
+    forbidden = PERMISSION_BITS & ~mode
+    parts = []
+    for who, shift in _CLASSES:
+        bits = (forbidden >> shift) & 0o7
+        letters = "".join(letter for letter, bit in (("r", 4), ("w", 2), ("x", 1)) if bits & bit)
+        if letters:
+            parts.append(f"{who}-{letters}")
+    return ",".join(parts)
+
+
+def _kind(entry_type: str, path: str, home: str) -> str | None:
+    """What the probe entry is to the role: the home, an init file, the .ssh directory or a file in it."""
+    ssh_dir = posixpath.join(home, ".ssh")
+    if entry_type == "d" and path == home:
+        return "home"
+    if entry_type == "d" and path == ssh_dir:
+        return "ssh_dir"
+    if entry_type == "f" and posixpath.dirname(path) == ssh_dir:
+        return "ssh_file"
+    if entry_type == "f" and posixpath.dirname(path) == home and posixpath.basename(path).startswith("."):
+        return "init"
+    return None
+
+
+def home_permissions_to_fix(
+    probe: str | None,
+    home_mode: str = "0750",
+    init_file_mode: str = "0640",
+    ssh_dir_mode: str = "0700",
+    ssh_file_mode: str = "0600",
+) -> list[dict]:
+    """The entries of ``probe`` (the core_users home probe) whose mode is more permissive than allowed, or whose
+    owner or group is not the admin's own (user and primary group).
+
+    The probe prints, per admin that exists and has a home directory, a header ``@<TAB>user<TAB>group<TAB>home``,
+    then ``find -printf '%y\t%m\t%u\t%g\t%p\n'`` lines for the home, its dot files (init files), ``.ssh`` and the
+    files in it. Each entry comes back as ``{path, state, owner, group, mode}`` for the file module, ``mode`` the
+    symbolic removal of the bits the limit does not grant (never adds a bit). Other lines are ignored.
+    """
+    limits = {
+        "home": _octal(home_mode, "home_mode"),
+        "init": _octal(init_file_mode, "init_file_mode"),
+        "ssh_dir": _octal(ssh_dir_mode, "ssh_dir_mode"),
+        "ssh_file": _octal(ssh_file_mode, "ssh_file_mode"),
+    }
+    fix: list[dict] = []
+    user = group = home = None
+    for line in (probe or "").splitlines():
+        fields = line.split("\t")
+        if fields[0] == "@" and len(fields) >= 4:
+            user, group, home = fields[1], fields[2], "\t".join(fields[3:])
+            continue
+        if home is None or len(fields) < 5:
+            continue
+        entry_type, mode, owner, group_owner, path = fields[0], fields[1], fields[2], fields[3], "\t".join(fields[4:])
+        kind = _kind(entry_type, path, home)
+        if kind is None or not re.fullmatch(r"[0-7]{1,4}", mode):
+            continue
+        too_open = int(mode, 8) & PERMISSION_BITS & ~limits[kind]
+        if too_open or owner != user or group_owner != group:
+            fix.append({"path": path, "state": "directory" if entry_type == "d" else "file", "owner": user,
+                        "group": group, "mode": removal_mode(limits[kind]) or None, "kind": kind})
+    return fix
+
+
 class FilterModule:
     """core_users' filters."""
 
     def filters(self):
-        return {"admin_accounts": admin_accounts}
+        return {"admin_accounts": admin_accounts, "home_permissions_to_fix": home_permissions_to_fix}

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.stability.ops.plugins.filter.users import ADMIN_DEFAULTS, admin_accounts
+from ansible_collections.stability.ops.plugins.filter.users import (
+    ADMIN_DEFAULTS,
+    admin_accounts,
+    home_permissions_to_fix,
+    removal_mode,
+)
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMolecule alice@example"
 
@@ -49,3 +54,92 @@ def test_no_admins(admins):
 def test_an_entry_without_a_name_is_a_filter_error(admin):
     with pytest.raises(AnsibleFilterError, match="needs a name"):
         admin_accounts([admin], "/bin/bash")
+
+
+# --- home_permissions_to_fix ------------------------------------------------------------------------------------
+
+def _probe(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+HEADER = "@\talice\talice\t/home/alice"
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [(0o750, "g-w,o-rwx"), (0o640, "u-x,g-wx,o-rwx"), (0o700, "g-rwx,o-rwx"), (0o600, "u-x,g-rwx,o-rwx"),
+     (0o777, "")],
+    ids=["home", "init", "ssh-dir", "ssh-file", "everything"],
+)
+def test_removal_mode_takes_away_what_the_limit_does_not_grant(mode, expected):
+    assert removal_mode(mode) == expected
+
+
+def test_a_fresh_admin_home_is_tightened():
+    """useradd's home (0755 on Debian 12) and the 0644 skeleton files; .ssh as authorized_key writes it is fine."""
+    probe = _probe(HEADER, "d\t755\talice\talice\t/home/alice", "f\t644\talice\talice\t/home/alice/.bashrc",
+                   "f\t644\talice\talice\t/home/alice/.profile", "d\t700\talice\talice\t/home/alice/.ssh",
+                   "f\t600\talice\talice\t/home/alice/.ssh/authorized_keys")
+    assert home_permissions_to_fix(probe) == [
+        {"path": "/home/alice", "state": "directory", "owner": "alice", "group": "alice", "mode": "g-w,o-rwx",
+         "kind": "home"},
+        {"path": "/home/alice/.bashrc", "state": "file", "owner": "alice", "group": "alice",
+         "mode": "u-x,g-wx,o-rwx", "kind": "init"},
+        {"path": "/home/alice/.profile", "state": "file", "owner": "alice", "group": "alice",
+         "mode": "u-x,g-wx,o-rwx", "kind": "init"},
+    ]
+
+
+def test_a_converged_or_stricter_home_is_no_finding():
+    probe = _probe(HEADER, "d\t700\talice\talice\t/home/alice", "f\t600\talice\talice\t/home/alice/.bashrc",
+                   "f\t640\talice\talice\t/home/alice/.profile", "d\t700\talice\talice\t/home/alice/.ssh",
+                   "f\t400\talice\talice\t/home/alice/.ssh/authorized_keys")
+    assert home_permissions_to_fix(probe) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [("d\t755\talice\talice\t/home/alice/.ssh", "ssh_dir"),
+     ("f\t644\talice\talice\t/home/alice/.ssh/authorized_keys", "ssh_file"),
+     ("f\t600\troot\talice\t/home/alice/.bashrc", "init"),
+     ("f\t600\talice\tusers\t/home/alice/.bashrc", "init"),
+     ("d\t2770\talice\talice\t/home/alice", "home")],
+    ids=["ssh-dir-open", "ssh-file-open", "other-owner", "other-group", "group-writable-setgid-home"],
+)
+def test_each_kind_is_checked_against_its_own_limit_and_owner(line, kind):
+    assert [entry["kind"] for entry in home_permissions_to_fix(_probe(HEADER, line))] == [kind]
+
+
+def test_the_limits_come_from_the_role_variables():
+    probe = _probe(HEADER, "d\t750\talice\talice\t/home/alice", "f\t640\talice\talice\t/home/alice/.bashrc")
+    assert [entry["mode"] for entry in home_permissions_to_fix(probe, "0700", "0600")] == [
+        "g-rwx,o-rwx", "u-x,g-rwx,o-rwx"]
+
+
+def test_entries_belong_to_the_admin_of_their_header():
+    probe = _probe(HEADER, "f\t644\talice\talice\t/home/alice/.bashrc", "@\tbob\tadmins\t/srv/bob",
+                   "f\t644\tbob\tadmins\t/srv/bob/.profile")
+    assert [(entry["path"], entry["owner"], entry["group"]) for entry in home_permissions_to_fix(probe)] == [
+        ("/home/alice/.bashrc", "alice", "alice"), ("/srv/bob/.profile", "bob", "admins")]
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [None, "", "f\t644\talice\talice\t/home/alice/.bashrc\n",
+     _probe(HEADER, "f\t644\talice\talice\t/home/alice/notes.txt", "f\t644\talice\talice\t/home/alice/dir/.x",
+            "d\t755\talice\talice\t/home/alice/.cache", "l\t777\talice\talice\t/home/alice/.vimrc", "garbage")],
+    ids=["none", "empty", "no-header", "not-an-init-file-or-ssh"],
+)
+def test_what_the_role_does_not_manage_is_ignored(probe):
+    assert home_permissions_to_fix(probe) == []
+
+
+def test_a_limit_without_the_leading_zero_is_octal_too():
+    probe = _probe(HEADER, "d\t755\talice\talice\t/home/alice")
+    assert [entry["mode"] for entry in home_permissions_to_fix(probe, "750")] == ["g-w,o-rwx"]
+
+
+@pytest.mark.parametrize("mode", ["u=rwx", 750, "07500", None], ids=["symbolic", "int", "too-long", "none"])
+def test_a_limit_that_is_not_an_octal_string_is_a_filter_error(mode):
+    with pytest.raises(AnsibleFilterError, match="home_mode must be an octal mode"):
+        home_permissions_to_fix("", mode)
