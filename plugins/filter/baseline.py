@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the security_baseline role.
 
-Documentation: one sidecar file per filter (``baseline_permissions_to_fix.yml``), as ansible.builtin does for the
-filters of its ``core.py``; ``ansible-doc -t filter stability.ops.<name>`` reads it.
+Documentation: one sidecar file per filter (``baseline_permissions_to_fix.yml``, ``baseline_sysctl_parameters.yml``),
+as ansible.builtin does for the filters of its ``core.py``; ``ansible-doc -t filter stability.ops.<name>`` reads it.
 """
 
 from __future__ import annotations
@@ -66,8 +66,30 @@ def baseline_permissions_to_fix(wanted: Sequence[Mapping[str, Any]], stat_lines:
     return fix
 
 
+def baseline_sysctl_parameters(parameters: Mapping[str, Any] | None, overwrite: Mapping[str, Any] | None) -> dict:
+    """``parameters`` with the keys of ``overwrite`` set over them; a key set to None (YAML ``null``) is removed.
+
+    The role's default dict stays whole when a user changes one key, as dev-sec's ``sysctl_overwrite`` does. The order
+    of ``parameters`` is kept; new keys follow in the order of ``overwrite``.
+    """
+    for name, value in (("security_baseline_sysctl_parameters", parameters),
+                        ("security_baseline_sysctl_overwrite", overwrite)):
+        if value is not None and not isinstance(value, Mapping):
+            raise AnsibleFilterError(f"baseline_sysctl_parameters: {name} must be a dict, got {type(value).__name__}")
+    merged = dict(parameters or {})
+    for key, value in (overwrite or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 class FilterModule:
     """security_baseline's filters."""
 
     def filters(self):
-        return {"baseline_permissions_to_fix": baseline_permissions_to_fix}
+        return {
+            "baseline_permissions_to_fix": baseline_permissions_to_fix,
+            "baseline_sysctl_parameters": baseline_sysctl_parameters,
+        }

@@ -19,7 +19,8 @@ STEPS = (
     *LIVED_IN_STEPS,
     "useradd -m -s /bin/bash legacyuser",
     _write("/etc/sudoers.d/legacy", "legacyuser ALL=(ALL) NOPASSWD: ALL\nDefaults:legacyuser !use_pty\n", "0440"),
-    _write("/etc/sysctl.d/99-custom.conf", "net.ipv4.ip_forward=1\nkernel.sysrq=1\n"),
+    # Read after security_baseline's 99-stability-ops-hardening.conf at boot, so its values would win.
+    _write("/etc/sysctl.d/99-zz-site.conf", "net.ipv4.ip_forward=1\nkernel.sysrq=1\n"),
     _write("/etc/chrony/chrony.conf", CHRONY_CONF),
     "systemctl restart chrony.service",
 )
