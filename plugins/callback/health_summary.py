@@ -18,7 +18,9 @@ description:
     tasks (with role, action, return code, the tail of stderr and stdout, the failing loop item, and for a failed
     rescue the failure it rescued), health check results published by the P(stability.ops.health_check#role)
     role, the findings of the C(stability.ops.adoption_guard) action (what a role would close, drop, lock out or
-    override on a host it adopts, and whether each was accepted), and an overall status with the reason.
+    override on a host it adopts, and whether each was accepted), the compliance results published by the
+    P(stability.ops.compliance_report#role) role (per host, scanner and profile the status, score, test counts and
+    failing test ids, in the optional C(compliance) section), and an overall status with the reason.
   - When the run starts, a placeholder with status C(running) and the run id replaces any previous document, so a
     stale C(healthy) never survives a later run. The end of the run replaces the placeholder; so do Ctrl-C,
     C(SIGTERM) and C(SIGHUP) (status C(interrupted), naming the tasks and hosts in flight), after which the signal
@@ -189,6 +191,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import (
+    COMPLIANCE_FACT,
     SignalChain,
     SummaryBuilder,
     callback_result,
@@ -203,6 +206,7 @@ from ansible_collections.stability.ops.plugins.plugin_utils.health_summary impor
 
 HEALTH_ACTIONS = frozenset(("stability.ops.health_facts", "health_facts"))
 ADOPTION_ACTIONS = frozenset(("stability.ops.adoption_guard", "adoption_guard"))
+SET_FACT_ACTIONS = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact", "set_fact"))
 
 
 def _hook(method):
@@ -430,6 +434,7 @@ class CallbackModule(CallbackBase):
         self._builder.record_ok(result.host.get_name(), changed, name, role)
         self._record_health(result)
         self._record_adoption(result, failed=False)
+        self._record_compliance(result)
 
     @_hook
     def v2_runner_on_skipped(self, result):
@@ -450,6 +455,15 @@ class CallbackModule(CallbackBase):
         data, no_log = callback_result(result)
         if not no_log and "adoption" in data:
             self._builder.record_adoption(result.host.get_name(), data["adoption"], failed)
+
+    def _record_compliance(self, result):
+        # The results the compliance_report role publishes with set_fact; never under no_log.
+        if result.task.action not in SET_FACT_ACTIONS:
+            return
+        data, no_log = callback_result(result)
+        facts = data.get("ansible_facts")
+        if not no_log and isinstance(facts, dict) and COMPLIANCE_FACT in facts:
+            self._builder.record_compliance(result.host.get_name(), facts[COMPLIANCE_FACT])
 
     @_hook
     def v2_runner_on_failed(self, result, ignore_errors=False):

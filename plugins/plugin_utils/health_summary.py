@@ -51,6 +51,12 @@ GENERIC_MESSAGE = re.compile(r"^(?:non-zero return code|the command exited with 
 # What the stability.ops.adoption_guard action reports under "adoption": a finding's kinds.
 ADOPTION_KINDS = ("close", "drop", "lockout", "unmanaged", "override", "unfetchable")
 MAX_ADOPTION = 50
+# The fact the compliance_report role publishes: a list of results, one per scanner and profile.
+COMPLIANCE_FACT = "compliance_report_results"
+COMPLIANCE_STATUSES = ("ok", "unavailable", "failed")
+MAX_COMPLIANCE_REPORTS = 20
+MAX_COMPLIANCE_FAILING = 50
+_TEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 MAX_PLAYS = 100
 MAX_LISTED = 20
 MAX_REASONS = 10
@@ -113,6 +119,44 @@ def adoption_findings(adoption: t.Any) -> list[dict[str, t.Any]]:
             "accepted": finding.get("accepted") is True,
         })
     return found
+
+
+def _count(value: t.Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def compliance_report(result: t.Any) -> dict[str, t.Any] | None:
+    """One scanner's result as the summary keeps it: scanner, version, profile, status, message, score (the
+    hardening index), counts and the failing test ids with the scanner's description, bounded. Only ids, counts and
+    descriptions: anything else a result may hold (details, paths, users) is left out. A malformed result is
+    ``None``."""
+    if not isinstance(result, c.Mapping):
+        return None
+    scanner, status = result.get("scanner"), result.get("status")
+    if not isinstance(scanner, str) or not scanner.strip() or status not in COMPLIANCE_STATUSES:
+        return None
+    failing = []
+    for kind, key in (("warning", "warnings"), ("suggestion", "suggestions")):
+        findings = result.get(key)
+        for finding in findings if isinstance(findings, list) else ():
+            test_id = finding.get("id") if isinstance(finding, c.Mapping) else None
+            if isinstance(test_id, str) and _TEST_ID.match(test_id):
+                failing.append({"id": test_id, "kind": kind, "text": one_line(finding.get("text") or "", 200)})
+    counts = {kind + "s": sum(1 for f in failing if f["kind"] == kind) for kind in ("warning", "suggestion")}
+    tests = result.get("tests") if isinstance(result.get("tests"), c.Mapping) else {}
+    score = result.get("score")
+    version, profile = result.get("version"), result.get("profile")
+    return {
+        "scanner": one_line(scanner, 50),
+        "version": one_line(version, 50) if isinstance(version, str) and version else None,
+        "profile": one_line(profile, 200) if isinstance(profile, str) and profile else "default",
+        "status": status,
+        "message": one_line(result.get("message") or "", 300),
+        "score": score if isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 100 else None,
+        "counts": {"passed": _count(tests.get("passed")), "total": _count(tests.get("performed")), **counts},
+        "failing": failing[:MAX_COMPLIANCE_FAILING],
+        "failing_total": len(failing),
+    }
 
 
 def clean_text(value: t.Any) -> str:
@@ -314,8 +358,9 @@ def is_controller(name: str, implicit: bool = False) -> bool:
 
 
 class _Host:
-    __slots__ = ("aborted", "adoption", "adoption_total", "adoption_unlisted", "changed_tasks", "controller",
-                 "counts", "failed_tasks", "failed_tasks_total", "first_seen", "health", "last_rescued", "last_seen",
+    __slots__ = ("aborted", "adoption", "adoption_total", "adoption_unlisted", "changed_tasks", "compliance",
+                 "controller", "counts", "failed_tasks", "failed_tasks_total", "first_seen", "health", "last_rescued",
+                 "last_seen",
                  "unreachable")
 
     def __init__(self, controller: bool = False) -> None:
@@ -334,6 +379,8 @@ class _Host:
         self.adoption: dict[tuple[str, str], dict[str, t.Any]] = {}
         self.adoption_total = 0
         self.adoption_unlisted: set[tuple[str, str]] = set()
+        # (scanner, profile) -> the latest compliance result, at most MAX_COMPLIANCE_REPORTS of them.
+        self.compliance: dict[tuple[str, str], dict[str, t.Any]] = {}
 
 
 class _Play:
@@ -536,6 +583,19 @@ class SummaryBuilder:
                     continue
             record.adoption[key] = dict(finding, guard_failed=failed and not finding["accepted"])
 
+    def record_compliance(self, host: str, results: t.Any) -> None:
+        """The compliance results the compliance_report role published on ``host`` (a list, one per scanner and
+        profile). A later result of the same scanner and profile replaces the earlier one; a malformed one is left
+        out."""
+        record = self._host(host)
+        for result in results if isinstance(results, list) else ():
+            report = compliance_report(result)
+            if report is None:
+                continue
+            key = (report["scanner"], report["profile"])
+            if key in record.compliance or len(record.compliance) < MAX_COMPLIANCE_REPORTS:
+                record.compliance[key] = report
+
     def record_health(self, host: str, health: t.Mapping[str, t.Any]) -> None:
         checks = [dict(check) for check in health.get("checks") or []]
         status = health.get("status") or _worst(check.get("status", "ok") for check in checks)
@@ -625,7 +685,7 @@ class SummaryBuilder:
                              ("tags", []), ("skip_tags", []), ("diff_mode", False), ("inventory_sources", []),
                              ("git", {"playbook": None, "inventory": None})):
             run.setdefault(key, default)
-        return {
+        document: dict[str, t.Any] = {
             "schema_version": SCHEMA_VERSION,
             "status": status,
             "reason": reason,
@@ -634,14 +694,19 @@ class SummaryBuilder:
             "plays": plays,
             "hosts": hosts,
             "controller": controller,
-            "meta": {
-                "generator": GENERATOR,
-                "counts_source": self.counts_source,
-                "callback_hook_seconds": round(hook_seconds, 6),
-                "callback_hook_calls": hook_calls,
-                "errors": list(self.errors[:20]),
-            },
         }
+        compliance = {name: list(record.compliance.values()) for name, record in sorted(self.hosts.items())
+                      if record.compliance}
+        if compliance:  # optional: only a run that published compliance results has the section
+            document["compliance"] = compliance
+        document["meta"] = {
+            "generator": GENERATOR,
+            "counts_source": self.counts_source,
+            "callback_hook_seconds": round(hook_seconds, 6),
+            "callback_hook_calls": hook_calls,
+            "errors": list(self.errors[:20]),
+        }
+        return document
 
     def _missed_plays(self) -> dict[str, list[str]]:
         """Host -> the plays that targeted it but never reached it (a later batch, a play never started)."""
@@ -824,8 +889,21 @@ def render_table(document: t.Mapping[str, t.Any]) -> str:
                 lines.append(f"  ADOPT {name} {finding['role']} {finding_text(finding)}")
         if host.get("note") and host["status"] in ("aborted", "not_run"):
             lines.append(f"  {host['status'].upper()} {name}: {host['note']}")
+    for name, reports in document.get("compliance", {}).items():
+        for report in reports:
+            lines.append(f"  COMPLIANCE {name} {compliance_text(report)}")
     lines.append(f"status: {document['status']} - {document['reason']}")
     return "\n".join(lines)
+
+
+def compliance_text(report: t.Mapping[str, t.Any]) -> str:
+    """A compliance result for people: scanner, profile, status, then the score and counts or the reason."""
+    head = f"{report['scanner']} ({report['profile']}): {report['status']}"
+    if report["status"] != "ok":
+        return f"{head}: {report['message']}" if report["message"] else head
+    counts = report["counts"]
+    return (f"{head}, score {report['score']}, {counts['passed']}/{counts['total']} tests passed, "
+            f"{counts['warnings']} warning(s), {counts['suggestions']} suggestion(s)")
 
 
 def finding_text(finding: t.Mapping[str, t.Any]) -> str:
@@ -931,6 +1009,14 @@ def _host_cases(name: str, host: t.Mapping[str, t.Any], check_mode: bool, contro
     return cases
 
 
+def _compliance_cases(name: str, reports: c.Iterable[t.Mapping[str, t.Any]]) -> list[_Case]:
+    """A case per compliance result: passed when the scanner ran, skipped when it is not installed, a warning when
+    it failed (a compliance report never fails the deploy)."""
+    outcomes = {"ok": "pass", "unavailable": "skip", "failed": "warn"}
+    return [_Case(name, f"compliance: {report['scanner']} {report['profile']}", outcomes[report["status"]],
+                  "" if report["status"] == "ok" else compliance_text(report)) for report in reports]
+
+
 def render_junit(document: t.Mapping[str, t.Any]) -> str:
     """JUnit XML GitLab and Jenkins accept: a ``run`` suite (run finished, fleet targeted, a case per play), then a
     suite per host (deploy, each failed task, each health check). Never an empty or a green interrupted report."""
@@ -939,8 +1025,10 @@ def render_junit(document: t.Mapping[str, t.Any]) -> str:
     for name, host in document.get("controller", {}).items():
         suites.append(_suite(f"{name} (controller)", _host_cases(name, host, check_mode, True),
                              host.get("duration_seconds")))
+    compliance = document.get("compliance", {})
     for name, host in document["hosts"].items():
-        suites.append(_suite(name, _host_cases(name, host, check_mode, False), host.get("duration_seconds")))
+        cases = _host_cases(name, host, check_mode, False) + _compliance_cases(name, compliance.get(name, ()))
+        suites.append(_suite(name, cases, host.get("duration_seconds")))
     tests = sum(suite[1] for suite in suites)
     failures = sum(suite[2] for suite in suites)
     skipped = sum(suite[3] for suite in suites)
