@@ -32,6 +32,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Hosts with OpenSSH's moduli(5) file (Debian's C(openssh-server) ships C(/etc/ssh/moduli)).
 options:
   path:
     description: The moduli file.
