@@ -16,18 +16,13 @@ import re
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.stability.ops.plugins.plugin_utils.health_summary import one_line
 
 SCANNER_LYNIS = "lynis"
 PROFILE_DEFAULT = "default"
 # A Lynis test id (AUTH-9230) or the pseudo test LYNIS (the release is old).
 _TEST_ID = re.compile(r"^[A-Z][A-Z0-9]{1,9}(?:-[0-9A-Z]{1,8})?$")
-_WHITESPACE = re.compile(r"\s+")
 TEXT_MAX_LENGTH = 200
-
-
-def _text(value: str) -> str:
-    text = _WHITESPACE.sub(" ", value).strip()
-    return text if len(text) <= TEXT_MAX_LENGTH else text[: TEXT_MAX_LENGTH - 3] + "..."
 
 
 def _finding(value: str) -> dict[str, str] | None:
@@ -37,7 +32,7 @@ def _finding(value: str) -> dict[str, str] | None:
     test_id = fields[0].strip()
     if not _TEST_ID.match(test_id):
         return None
-    return {"id": test_id, "text": _text(fields[1]) if len(fields) > 1 else ""}
+    return {"id": test_id, "text": one_line(fields[1], TEXT_MAX_LENGTH) if len(fields) > 1 else ""}
 
 
 def _int(value: str | None) -> int | None:
@@ -99,7 +94,7 @@ def compliance_unavailable(scanner: str, message: str, profile: str = PROFILE_DE
         "version": None,
         "profile": profile or PROFILE_DEFAULT,
         "status": status,
-        "message": _text(str(message)),
+        "message": one_line(message, TEXT_MAX_LENGTH),
         "score": None,
         "tests": {"performed": 0, "passed": 0},
         "warnings": [],
